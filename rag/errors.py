@@ -1,0 +1,36 @@
+"""One user-facing error type for the whole project.
+
+Every error a user may see is a :class:`FolioError` (or a subclass) whose ``str()`` is one plain
+sentence naming the file or thing involved and what to do about it. Each edge turns it into a
+message in one place: the CLI prints it to stderr, the web app raises ``gr.Error`` with it.
+
+>>> str(UnsupportedFileError("notes.xyz", "its type .xyz is not supported (use PDF, DOCX, MD, TXT or HTML)"))
+'notes.xyz: its type .xyz is not supported (use PDF, DOCX, MD, TXT or HTML).'
+"""
+
+from __future__ import annotations
+
+
+class FolioError(Exception):
+    """An error whose message is shown to the user as it is: one sentence naming the file and the fix."""
+
+
+class DocumentError(FolioError):
+    """A file could not be ingested; the message names the file and the reason."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason.rstrip(".")
+        super().__init__(f"{name}: {self.reason}.")
+
+
+class UnsupportedFileError(DocumentError):
+    """The file's type is not one Folio reads."""
+
+
+class IndexMismatchError(FolioError):
+    """The collection was built with another embedder, schema or version."""
+
+
+class ModelError(FolioError):
+    """A model could not be found, checked or loaded."""

@@ -1,0 +1,127 @@
+"""The manifest: which documents a collection holds, and the commit marker that makes ingestion atomic.
+
+SQLite (``FOLIO_HOME/manifest.sqlite3``). A document's row is written in one transaction *after*
+all of its chunks are in the index, so a row marked ``ready`` always has all its chunks. Work in
+progress is recorded first in ``pending``; start-up recovery removes the chunks of any pending work
+a crash left behind (see :meth:`rag.store.Store.recover`).
+
+>>> import tempfile, pathlib
+>>> m = Manifest(pathlib.Path(tempfile.mkdtemp()) / "m.sqlite3")
+>>> m.begin("default", doc_id="d-1", sha256="aa", old_sha256=None)
+>>> m.commit("default", DocumentRecord(doc_id="d-1", name="a.txt", path="/a.txt", sha256="aa", pages=1,
+...          chunks=3, language="en", added_at="2026-01-01T00:00:00Z"))
+>>> [r.name for r in m.documents("default")], m.pending("default")
+(['a.txt'], [])
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    collection TEXT NOT NULL, doc_id TEXT NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL,
+    sha256 TEXT NOT NULL, pages INTEGER NOT NULL, chunks INTEGER NOT NULL, language TEXT NOT NULL,
+    added_at TEXT NOT NULL, PRIMARY KEY (collection, doc_id));
+CREATE TABLE IF NOT EXISTS pending (
+    collection TEXT NOT NULL, doc_id TEXT NOT NULL, sha256 TEXT NOT NULL, old_sha256 TEXT,
+    PRIMARY KEY (collection, doc_id));
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What the manifest knows of one document."""
+
+    doc_id: str
+    name: str
+    path: str
+    sha256: str
+    pages: int
+    chunks: int
+    language: str
+    added_at: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PendingWork:
+    doc_id: str
+    sha256: str
+    old_sha256: str | None
+
+
+class Manifest:
+    """Documents per collection, and pending (uncommitted) work, in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+
+    def schema(self) -> int:
+        return int(self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0])
+
+    def documents(self, collection: str) -> list[DocumentRecord]:
+        rows = self._db.execute(
+            "SELECT doc_id, name, path, sha256, pages, chunks, language, added_at FROM documents "
+            "WHERE collection=? ORDER BY name", (collection,)).fetchall()
+        return [DocumentRecord(*row) for row in rows]
+
+    def get(self, collection: str, doc_id: str) -> DocumentRecord | None:
+        return next((r for r in self.documents(collection) if r.doc_id == doc_id), None)
+
+    def begin(self, collection: str, *, doc_id: str, sha256: str, old_sha256: str | None) -> None:
+        """Record that chunks of ``doc_id`` at ``sha256`` are about to be written."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?)", (collection, doc_id, sha256, old_sha256))
+
+    def commit(self, collection: str, record: DocumentRecord) -> None:
+        """The commit marker: the document row replaces the old one and its pending entry goes, atomically."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                 (collection, record.doc_id, record.name, record.path, record.sha256, record.pages,
+                                  record.chunks, record.language, record.added_at))
+                self._db.execute("DELETE FROM pending WHERE collection=? AND doc_id=?", (collection, record.doc_id))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def abandon(self, collection: str, doc_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM pending WHERE collection=? AND doc_id=?", (collection, doc_id))
+
+    def remove(self, collection: str, doc_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM documents WHERE collection=? AND doc_id=?", (collection, doc_id))
+
+    def pending(self, collection: str) -> list[PendingWork]:
+        rows = self._db.execute("SELECT doc_id, sha256, old_sha256 FROM pending WHERE collection=?", (collection,))
+        return [PendingWork(*row) for row in rows.fetchall()]
+
+    def collections(self) -> list[str]:
+        rows = self._db.execute("SELECT DISTINCT collection FROM documents UNION SELECT DISTINCT collection FROM pending")
+        return sorted(r[0] for r in rows.fetchall())
+
+    def drop_collection(self, collection: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM documents WHERE collection=?", (collection,))
+            self._db.execute("DELETE FROM pending WHERE collection=?", (collection,))
+
+    def close(self) -> None:
+        self._db.close()

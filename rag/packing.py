@@ -1,0 +1,81 @@
+"""Fill the model's window with whole passages, counted with the model's own tokenizer.
+
+The budget is ``n_ctx - answer_tokens``: the prompt (rules, sources, history, question, chat
+template) never takes the room reserved for the answer, so "Requested tokens exceed context
+window" cannot happen. Passages are added in rank order while they fit; the final prompt is
+counted exactly and trimmed if the estimate was short by a token or two.
+
+>>> from rag.chat import FakeChatModel
+>>> from rag.documents import Chunk, Passage
+>>> ps = [Passage(Chunk("d", "a.txt", 1, 0, 0, "word " * 50, "en", i, "0" * 64), 1.0 - i / 10) for i in range(10)]
+>>> model = FakeChatModel(n_ctx=300)
+>>> packed = pack(ps, question="Why?", language="en", count_tokens=model.count_tokens, n_ctx=300, answer_tokens=64)
+>>> len(packed.passages), len(packed.left_out), packed.prompt_tokens <= 300 - 64
+(2, 8, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from rag.chat import Message
+from rag.documents import Passage
+from rag.errors import FolioError
+from rag.prompting import build_messages, format_source
+
+
+@dataclass(frozen=True)
+class PackedContext:
+    """What went into the prompt, and the context meter: tokens per part out of ``n_ctx``."""
+
+    messages: list[Message]
+    passages: tuple[Passage, ...]
+    left_out: tuple[Passage, ...]
+    prompt_tokens: int
+    n_ctx: int
+    answer_tokens: int
+    parts: dict[str, int] = field(default_factory=dict)
+
+    def meter(self) -> dict:
+        return {"n_ctx": self.n_ctx, "prompt_tokens": self.prompt_tokens, "answer_reserve": self.answer_tokens,
+                "parts": dict(self.parts), "passages_in": len(self.passages), "passages_left_out": len(self.left_out)}
+
+
+def pack(passages: Sequence[Passage], *, question: str, language: str, count_tokens: Callable[[Sequence[Message]], int],
+         n_ctx: int, answer_tokens: int, history: Sequence[Message] = ()) -> PackedContext:
+    """Messages holding as many of ``passages`` (best first) as fit in ``n_ctx - answer_tokens``.
+
+    History is dropped oldest-first when the question and rules alone would not leave room for
+    at least one passage. Raises :class:`FolioError` when even the bare question does not fit.
+    """
+    limit = n_ctx - answer_tokens
+    history = list(history)
+    base = count_tokens(build_messages(question, [], language=language, history=history))
+    while history and base > limit // 2:
+        history = history[2:]
+        base = count_tokens(build_messages(question, [], language=language, history=history))
+    if base > limit:
+        raise FolioError(f"The question is too long for the model's {n_ctx}-token window; shorten it or raise FOLIO_N_CTX.")
+    chosen: list[Passage] = []
+    estimate = base
+    for passage in passages:
+        cost = count_tokens([{"role": "user", "content": format_source(len(chosen) + 1, passage)}]) \
+            - count_tokens([{"role": "user", "content": ""}]) + 2
+        if estimate + cost <= limit:
+            chosen.append(passage)
+            estimate += cost
+    messages = build_messages(question, chosen, language=language, history=history)
+    total = count_tokens(messages)
+    while total > limit and chosen:
+        chosen.pop()
+        messages = build_messages(question, chosen, language=language, history=history)
+        total = count_tokens(messages)
+    left_out = tuple(p for p in passages if p not in chosen)
+    question_tokens = count_tokens([{"role": "user", "content": question}]) - count_tokens([{"role": "user", "content": ""}])
+    history_tokens = count_tokens(build_messages(question, [], language=language, history=history)) \
+        - count_tokens(build_messages(question, [], language=language))
+    parts = {"sources": max(0, total - base), "history": max(0, history_tokens), "question": max(0, question_tokens),
+             "instructions": max(0, base - history_tokens - question_tokens), "answer_reserve": answer_tokens}
+    return PackedContext(messages=messages, passages=tuple(chosen), left_out=left_out, prompt_tokens=total,
+                         n_ctx=n_ctx, answer_tokens=answer_tokens, parts=parts)
