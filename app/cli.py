@@ -170,7 +170,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from app.doctor import diagnose, render
 
-    report = diagnose(_settings(args))
+    report = diagnose(_settings(args), check=args.check)
     if args.json:
         _print_json(report)
     else:
@@ -258,9 +258,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     args = parser().parse_args(argv)
+    if getattr(args, "models_command", None) != "pull":
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing downloads unless the user asked for it
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     try:
         return args.handler(args)
     except FolioError as error:

@@ -94,11 +94,14 @@ def resolve_model_path(settings: Settings) -> tuple[Path, bool]:
         if not path.is_file():
             raise FolioError(f"FOLIO_MODEL points at {path}, which does not exist; fix the path or unset it to use the bundled model.")
         return path, False
+    from inference.download import verify
+
     spec = registry.get(settings.model)
     local = registry.local_path(spec, settings.models_dir)
     if local is None:
         raise FolioError(f"The model {spec.name} is not downloaded yet; run 'folio models pull {spec.name}' first.")
-    return local, bool(getattr(spec, "bundled", False))
+    # Size and header checks reject a truncated or tampered file before llama.cpp parses it.
+    return verify(local, spec, check_hash=False), spec.bundled
 
 
 def build_chat(settings: Settings) -> tuple[ChatModel, dict]:
@@ -125,14 +128,11 @@ def gpu_layers_for(settings: Settings, path: Path) -> int:
     """Layers to offload: the setting if given, else what the offload plan says fits (0 without GPU offload)."""
     if settings.n_gpu_layers >= 0:
         return settings.n_gpu_layers
-    import llama_cpp
-
-    if not llama_cpp.llama_supports_gpu_offload():
-        return 0
     from inference import gguf_info, hardware, planning
 
     hw = hardware.probe()
-    if not hw.gpus:
+    if hw.usable_vram_bytes <= 0:
         return 0
-    plan = planning.plan(gguf_info.read(path), vram_bytes=hw.free_vram_bytes, ram_bytes=hw.ram_bytes, n_ctx=settings.n_ctx)
+    plan = planning.plan(gguf_info.read_info(path), vram_bytes=hw.usable_vram_bytes, ram_bytes=hw.ram_bytes,
+                         n_ctx=settings.n_ctx)
     return plan.n_gpu_layers

@@ -16,8 +16,9 @@ counted exactly and trimmed if the estimate was short by a token or two.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rag.chat import Message
 from rag.documents import Passage
@@ -71,7 +72,15 @@ def pack(passages: Sequence[Passage], *, question: str, language: str, count_tok
         chosen.pop()
         messages = build_messages(question, chosen, language=language, history=history)
         total = count_tokens(messages)
-    left_out = tuple(p for p in passages if p not in chosen)
+    if not chosen and passages:
+        shortened = _shorten_to_fit(passages[0], fits=lambda p: count_tokens(
+            build_messages(question, [p], language=language, history=history)) <= limit)
+        if shortened is not None:
+            chosen = [shortened]
+            messages = build_messages(question, chosen, language=language, history=history)
+            total = count_tokens(messages)
+    kept = {p.chunk.chunk_id for p in chosen}
+    left_out = tuple(p for p in passages if p.chunk.chunk_id not in kept)
     question_tokens = count_tokens([{"role": "user", "content": question}]) - count_tokens([{"role": "user", "content": ""}])
     history_tokens = count_tokens(build_messages(question, [], language=language, history=history)) \
         - count_tokens(build_messages(question, [], language=language))
@@ -79,3 +88,24 @@ def pack(passages: Sequence[Passage], *, question: str, language: str, count_tok
              "instructions": max(0, base - history_tokens - question_tokens), "answer_reserve": answer_tokens}
     return PackedContext(messages=messages, passages=tuple(chosen), left_out=left_out, prompt_tokens=total,
                          n_ctx=n_ctx, answer_tokens=answer_tokens, parts=parts)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
+
+
+def _shorten_to_fit(passage: Passage, *, fits: Callable[[Passage], bool]) -> Passage | None:
+    """The longest head of ``passage`` that fits, cut at a sentence boundary (at a word one if no
+    sentence fits); ``None`` when not even a few words do."""
+    for pieces, joiner in ((_SENTENCE_END.split(passage.text), " "), (passage.text.split(), " ")):
+        low, high, best = 1, len(pieces), None
+        while low <= high:
+            middle = (low + high) // 2
+            text = joiner.join(pieces[:middle])
+            candidate = Passage(replace(passage.chunk, text=text, end=passage.chunk.start + len(text)), passage.score)
+            if fits(candidate):
+                best, low = candidate, middle + 1
+            else:
+                high = middle - 1
+        if best is not None and len(best.text.split()) >= 5:
+            return best
+    return None

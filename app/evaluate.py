@@ -1,0 +1,54 @@
+"""``folio eval``: retrieval (and optionally answer) metrics on a question set.
+
+With the default question set (``sample_docs/eval.jsonl``) the samples are indexed into a
+temporary home first, so the user's own library is never touched.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from app.factory import build
+from app.service import ingest_paths, search_passages
+from app.settings import Settings
+from rag.evaluation import load_questions, retrieval_metrics
+
+GROUPS = ("en", "fr", "de", "es", "it", "same", "cross", "all")
+
+
+def run_eval(settings: Settings, *, questions: Path | None = None, answers: bool = False,
+             modes: list[str] | None = None) -> dict:
+    """Index the samples (default question set) and measure retrieval; returns the report as a dict."""
+    path = questions or settings.sample_docs / "eval.jsonl"
+    question_set = load_questions(path)
+    with tempfile.TemporaryDirectory(prefix="folio-eval-") as scratch:
+        home = Path(scratch) if questions is None else settings.home
+        folio = build(settings.with_(home=home), llm=answers)
+        try:
+            started = time.perf_counter()
+            if questions is None:
+                list(ingest_paths(folio, [settings.sample_docs]))
+            index_s = time.perf_counter() - started
+            started = time.perf_counter()
+            report = retrieval_metrics(question_set, lambda q: search_passages(folio, q, k=5))
+            search_s = time.perf_counter() - started
+        finally:
+            folio.close()
+    return {"questions": str(path), "embedder": settings.embedder, "index_s": round(index_s, 2),
+            "search_ms": round(1000 * search_s / max(1, len(question_set)), 1), "dense": report}
+
+
+def render(report: dict) -> str:
+    lines = [f"questions: {report['questions']} · embedder: {report['embedder']} · "
+             f"indexing {report['index_s']} s · {report['search_ms']} ms per search", ""]
+    for mode in ("dense", "bm25", "hybrid"):
+        if mode not in report:
+            continue
+        lines.append(f"{mode:<8}" + "".join(f"{g:>8}" for g in GROUPS))
+        for metric in ("hit@1", "hit@5", "mrr"):
+            row = [report[mode].get(g, {}).get(metric) for g in GROUPS]
+            lines.append(f"  {metric:<6}" + "".join(f"{v:>8.2f}" if v is not None else f"{'-':>8}" for v in row))
+        lines.append("")
+    return "\n".join(lines)

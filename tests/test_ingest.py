@@ -1,0 +1,127 @@
+"""Ingestion into real Chroma with the real embedder: dedup, replace, remove, and bad files that change nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.ingest import ingest
+from rag.manifest import Manifest
+from rag.store import Store, open_client
+from tests.docs_factory import make_encrypted_pdf, make_pdf, make_scanned_pdf, make_truncated_pdf
+
+
+def snapshot(store: Store) -> tuple:
+    """Everything a user could observe of the index: documents, chunk ids, their texts."""
+    data = store._collection.get(include=["documents"])
+    return tuple(store.documents()), tuple(sorted(zip(data["ids"], data["documents"])))
+
+
+def run(store, embedder, *paths):
+    return list(ingest(list(paths), store=store, embedder=embedder, chunk_tokens=60, overlap_tokens=10))
+
+
+def test_add_then_unchanged_then_replaced_then_removed(tmp_path, store, embedder):
+    path = make_pdf(tmp_path / "fleet.pdf", ["The fleet has 42 trains.", "The depot opens at 05:30."])
+    [first] = run(store, embedder, path)
+    assert (first.status, first.pages, first.chunks) == ("added", 2, 2)
+    assert [p.page for p in store.query(embedder.embed_query("When does the depot open?"), k=1)] == [2]
+
+    before = snapshot(store)
+    [again] = run(store, embedder, path)
+    assert again.status == "unchanged" and snapshot(store) == before
+
+    make_pdf(path, ["The fleet has 57 trains.", "The depot opens at 06:15.", "Founded in 1987."])
+    [replaced] = run(store, embedder, path)
+    assert (replaced.status, replaced.pages, replaced.chunks) == ("replaced", 3, 3)
+    texts = " ".join(c.text for c in store.chunks())
+    assert "57 trains" in texts and "42 trains" not in texts, "the old version's chunks are gone"
+    assert store.count() == 3
+
+    store.remove("fleet.pdf")
+    assert store.count() == 0 and store.documents() == []
+
+
+def test_remove_by_id_and_unknown_document(tmp_path, store, embedder):
+    (tmp_path / "a.txt").write_text("Bikes ride free on Sundays.")
+    [result] = run(store, embedder, tmp_path / "a.txt")
+    store.remove(result.doc_id)
+    assert store.documents() == []
+    with pytest.raises(Exception, match="No document 'nope' in collection 'default'"):
+        store.remove("nope")
+
+
+def test_every_bad_file_leaves_index_and_manifest_exactly_as_before(tmp_path, store, embedder):
+    good = make_pdf(tmp_path / "good.pdf", ["Dogs travel on a leash.", "Cats travel in a basket."])
+    run(store, embedder, good)
+    before = snapshot(store)
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "junk.docx").write_bytes(b"\x00junk" * 50)
+    (tmp_path / "table.xlsx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "huge.txt").write_text("x" * 2000)
+    bad = [make_encrypted_pdf(tmp_path / "locked.pdf", "Secret"), make_truncated_pdf(tmp_path / "cut.pdf", good),
+           make_scanned_pdf(tmp_path / "scan.pdf"), tmp_path / "empty.txt", tmp_path / "junk.docx",
+           tmp_path / "table.xlsx"]
+    results = run(store, embedder, *bad)
+    assert [r.status for r in results] == ["failed"] * len(bad)
+    assert all(r.reason and "\n" not in r.reason for r in results)
+    results = list(ingest([tmp_path / "huge.txt"], store=store, embedder=embedder, max_bytes=1000))
+    assert results[0].status == "failed" and "limit" in results[0].reason
+    assert snapshot(store) == before
+
+
+def test_other_files_of_the_run_still_go_in(tmp_path, store, embedder):
+    (tmp_path / "ok.md").write_text("# Tickets\n\nA day pass costs 12 EUR.")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    results = run(store, embedder, tmp_path / "empty.txt", tmp_path / "ok.md")
+    assert [(r.name, r.status) for r in results] == [("empty.txt", "failed"), ("ok.md", "added")]
+
+
+def test_a_failure_while_writing_leaves_nothing_behind(tmp_path, store, embedder, monkeypatch):
+    (tmp_path / "a.txt").write_text("The safety officer is Anna Keller.")
+    run(store, embedder, tmp_path / "a.txt")
+    before = snapshot(store)
+    (tmp_path / "b.txt").write_text("The museum opens on Sundays. " * 50)
+    calls = {"n": 0}
+    original = store._collection.add
+
+    def failing_add(**kwargs):
+        calls["n"] += 1
+        original(**kwargs)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "_max_batch", 2)
+    monkeypatch.setattr(store._collection, "add", failing_add)
+    with pytest.raises(RuntimeError):
+        run(store, embedder, tmp_path / "b.txt")
+    assert snapshot(store) == before and store._manifest.pending("default") == []
+
+
+def test_recovery_after_a_crash_between_add_and_commit(tmp_path, embedder):
+    """A crash after the chunks went in but before the commit marker: reopening removes them."""
+    from rag.chunking import chunk_document
+    from rag.loading import load
+
+    def open_store():
+        return Store(client=open_client(tmp_path / "index"), manifest=Manifest(tmp_path / "m.sqlite3"),
+                     collection="default", embedder=embedder.name, dim=embedder.dim)
+
+    store = open_store()
+    (tmp_path / "a.txt").write_text("Trains are cleaned every night.")
+    document = load(tmp_path / "a.txt")
+    chunks = chunk_document(document, token_length=embedder.token_length)
+    store._manifest.begin("default", doc_id=document.doc_id, sha256=document.sha256, old_sha256=None)
+    store._add(chunks, embedder.embed_passages([c.text for c in chunks]))  # ... and then the process dies
+    assert store.count() == len(chunks) and store.documents() == []
+
+    reopened = open_store()
+    assert reopened.recover() == 1
+    assert reopened.count() == 0 and reopened.documents() == []
+
+
+def test_mixing_embedders_in_one_collection_is_refused(tmp_path):
+    from rag.errors import IndexMismatchError
+
+    client, manifest = open_client(tmp_path / "index"), Manifest(tmp_path / "m.sqlite3")
+    Store(client=client, manifest=manifest, collection="default", embedder="use-multilingual-v3", dim=512)
+    with pytest.raises(IndexMismatchError, match="indexed with the embedder 'use-multilingual-v3', not 'all-minilm-l6-v2'"):
+        Store(client=client, manifest=manifest, collection="default", embedder="all-minilm-l6-v2", dim=384)
