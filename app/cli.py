@@ -39,7 +39,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         raise FolioError(f"{missing[0]}: no such file or folder; check the path.")
-    folio = build(_settings(args), llm=False)
+    folio = build(_settings(args), llm=False, writer=True)
     try:
         results = []
         with tqdm(total=None, unit="file", disable=args.json or None, file=sys.stderr, desc="Ingesting") as bar:
@@ -87,7 +87,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     from app.factory import build
 
-    folio = build(_settings(args), llm=False)
+    folio = build(_settings(args), llm=False, writer=True)
     failed = False
     removed = []
     try:

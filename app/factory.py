@@ -37,6 +37,7 @@ class Folio:
     client: object
     chat: ChatModel | None = None
     model_info: dict = field(default_factory=dict)
+    writer_lock: object | None = None
     _stores: dict[str, Store] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -68,19 +69,43 @@ class Folio:
             self.chat.close()
         self.embedder.close()
         self.manifest.close()
+        if self.writer_lock is not None:
+            self.writer_lock.release()
 
 
-def build(settings: Settings, *, llm: bool = True, chat: ChatModel | None = None) -> Folio:
-    """Build the services; ``llm=False`` skips the language model (search, ingest, docs)."""
+def build(settings: Settings, *, llm: bool = True, chat: ChatModel | None = None, writer: bool = False) -> Folio:
+    """Build the services; ``llm=False`` skips the language model (search, ingest, docs).
+
+    ``writer=True`` (serve, ingest, remove) takes the home folder's writer lock first: one Chroma
+    directory never has two writers. The OS releases the lock if the process dies.
+    """
     settings.home.mkdir(parents=True, exist_ok=True)
-    embedder = build_embedder(settings.embedder, threads=settings.threads)
-    folio = Folio(settings=settings, embedder=embedder, manifest=Manifest(settings.manifest_path),
-                  client=open_client(settings.index_dir))
+    lock = acquire_writer_lock(settings.home) if writer else None
+    try:
+        embedder = build_embedder(settings.embedder, threads=settings.threads)
+        folio = Folio(settings=settings, embedder=embedder, manifest=Manifest(settings.manifest_path),
+                      client=open_client(settings.index_dir), writer_lock=lock)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
     if chat is not None:
         folio.chat = chat
     elif llm:
         folio.chat, folio.model_info = build_chat(settings)
     return folio
+
+
+def acquire_writer_lock(home: Path):
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(home / "writer.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise FolioError(f"Another Folio process ('folio serve' or 'folio ingest') is already writing to {home}; "
+                         f"stop it first, or use another FOLIO_HOME.") from None
+    return lock
 
 
 def resolve_model_path(settings: Settings) -> tuple[Path, bool]:

@@ -27,9 +27,9 @@ def ingest_paths(folio: Folio, paths: Sequence[Path], *, names: list[str] | None
 
 
 def search_passages(folio: Folio, query: str, *, k: int | None = None, collection: str | None = None,
-                    doc_ids: list[str] | None = None) -> list[Passage]:
+                    doc_ids: list[str] | None = None, mode: str = "hybrid") -> list[Passage]:
     return search(query, store=folio.store(collection), embedder=folio.embedder, k=k or folio.settings.top_k,
-                  doc_ids=doc_ids)
+                  doc_ids=doc_ids, mode=mode)
 
 
 def answer_events(folio: Folio, question: str, *, language: str | None = None, history: Sequence[Message] = (),

@@ -1,15 +1,16 @@
 """The manifest: which documents a collection holds, and the commit marker that makes ingestion atomic.
 
 SQLite (``FOLIO_HOME/manifest.sqlite3``). A document's row is written in one transaction *after*
-all of its chunks are in the index, so a row marked ``ready`` always has all its chunks. Work in
-progress is recorded first in ``pending``; start-up recovery removes the chunks of any pending work
-a crash left behind (see :meth:`rag.store.Store.recover`).
+all of its chunks are in the index, so a listed document always has all its chunks. Work in
+progress is recorded first in ``pending`` and cleared last; start-up recovery removes the chunks of
+any pending work a crash left behind (see :meth:`rag.store.Store.recover`).
 
 >>> import tempfile, pathlib
 >>> m = Manifest(pathlib.Path(tempfile.mkdtemp()) / "m.sqlite3")
 >>> m.begin("default", doc_id="d-1", sha256="aa", old_sha256=None)
 >>> m.commit("default", DocumentRecord(doc_id="d-1", name="a.txt", path="/a.txt", sha256="aa", pages=1,
 ...          chunks=3, language="en", added_at="2026-01-01T00:00:00Z"))
+>>> m.abandon("default", "d-1")
 >>> [r.name for r in m.documents("default")], m.pending("default")
 (['a.txt'], [])
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -88,15 +90,26 @@ class Manifest:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?)", (collection, doc_id, sha256, old_sha256))
 
-    def commit(self, collection: str, record: DocumentRecord) -> None:
-        """The commit marker: the document row replaces the old one and its pending entry goes, atomically."""
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, for indexes that live in the same file (see :mod:`rag.keyword`)."""
+        return self._db
+
+    def commit(self, collection: str, record: DocumentRecord,
+               also: Callable[[sqlite3.Connection], None] | None = None) -> None:
+        """The commit marker: the document row replaces the old one, atomically.
+
+        ``also(db)`` runs inside the same transaction (the keyword index's rows for the document). The
+        pending entry stays until the old version's chunks are deleted (:meth:`abandon` then).
+        """
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                if also is not None:
+                    also(self._db)
                 self._db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                  (collection, record.doc_id, record.name, record.path, record.sha256, record.pages,
                                   record.chunks, record.language, record.added_at))
-                self._db.execute("DELETE FROM pending WHERE collection=? AND doc_id=?", (collection, record.doc_id))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -106,9 +119,17 @@ class Manifest:
         with self._lock:
             self._db.execute("DELETE FROM pending WHERE collection=? AND doc_id=?", (collection, doc_id))
 
-    def remove(self, collection: str, doc_id: str) -> None:
+    def remove(self, collection: str, doc_id: str, also: Callable[[sqlite3.Connection], None] | None = None) -> None:
         with self._lock:
-            self._db.execute("DELETE FROM documents WHERE collection=? AND doc_id=?", (collection, doc_id))
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if also is not None:
+                    also(self._db)
+                self._db.execute("DELETE FROM documents WHERE collection=? AND doc_id=?", (collection, doc_id))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def pending(self, collection: str) -> list[PendingWork]:
         rows = self._db.execute("SELECT doc_id, sha256, old_sha256 FROM pending WHERE collection=?", (collection,))
@@ -118,10 +139,18 @@ class Manifest:
         rows = self._db.execute("SELECT DISTINCT collection FROM documents UNION SELECT DISTINCT collection FROM pending")
         return sorted(r[0] for r in rows.fetchall())
 
-    def drop_collection(self, collection: str) -> None:
+    def drop_collection(self, collection: str, also: Callable[[sqlite3.Connection], None] | None = None) -> None:
         with self._lock:
-            self._db.execute("DELETE FROM documents WHERE collection=?", (collection,))
-            self._db.execute("DELETE FROM pending WHERE collection=?", (collection,))
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if also is not None:
+                    also(self._db)
+                self._db.execute("DELETE FROM documents WHERE collection=?", (collection,))
+                self._db.execute("DELETE FROM pending WHERE collection=?", (collection,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         self._db.close()

@@ -32,10 +32,12 @@ from pathlib import Path
 
 import numpy as np
 
+from rag import keyword
 from rag.documents import Chunk, Document, Passage, chunk_id_for
 from rag.errors import FolioError, IndexMismatchError
 from rag.manifest import SCHEMA_VERSION, DocumentRecord, Manifest
 
+REMOVING = "-removing-"  # the pending marker of a removal in progress
 _COLLECTION_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,48}[a-zA-Z0-9]$|^[a-zA-Z0-9]$")
 
 
@@ -77,6 +79,7 @@ class Store:
                 f"Collection '{collection}' was indexed with the embedder '{recorded}', not '{embedder}'; "
                 f"set FOLIO_EMBEDDER={recorded} or ingest into a new collection with --collection.")
         self._max_batch = int(client.get_max_batch_size())
+        manifest.db.executescript(keyword.SCHEMA)
 
     # -- documents ---------------------------------------------------------------------------
     def documents(self) -> list[DocumentRecord]:
@@ -108,9 +111,14 @@ class Store:
                                 sha256=document.sha256, pages=document.page_count, chunks=len(chunks),
                                 language=document.language,
                                 added_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
-        self._manifest.commit(self.collection_name, record)
+        def index_keywords(db) -> None:
+            keyword.delete(db, self.collection_name, document.doc_id)
+            keyword.add(db, self.collection_name, chunks)
+
+        self._manifest.commit(self.collection_name, record, also=index_keywords)
         if old is not None:
             self._delete_version(old.doc_id, old.sha256, old.chunks)
+        self._manifest.abandon(self.collection_name, document.doc_id)
         return PutResult("replaced" if old else "added", record)
 
     def remove(self, key: str) -> DocumentRecord:
@@ -118,15 +126,27 @@ class Store:
         record = self.find(key)
         if record is None:
             raise FolioError(f"No document '{key}' in collection '{self.collection_name}'; 'folio docs' lists them.")
+        self._manifest.begin(self.collection_name, doc_id=record.doc_id, sha256=REMOVING, old_sha256=record.sha256)
         self._delete_version(record.doc_id, record.sha256, record.chunks)
-        self._manifest.remove(self.collection_name, record.doc_id)
+        self._finish_removal(record.doc_id)
         return record
+
+    def _finish_removal(self, doc_id: str) -> None:
+        def drop_keywords_and_pending(db) -> None:
+            keyword.delete(db, self.collection_name, doc_id)
+            db.execute("DELETE FROM pending WHERE collection = ? AND doc_id = ?", (self.collection_name, doc_id))
+
+        self._manifest.remove(self.collection_name, doc_id, also=drop_keywords_and_pending)
 
     def recover(self) -> int:
         """Remove the chunks of work a crash interrupted; returns how many documents needed it."""
         pending = self._manifest.pending(self.collection_name)
         for work in pending:
             committed = self._manifest.get(self.collection_name, work.doc_id)
+            if work.sha256 == REMOVING:
+                self._collection.delete(where={"doc_id": work.doc_id})
+                self._finish_removal(work.doc_id)
+                continue
             if committed is not None and committed.sha256 == work.sha256:
                 if work.old_sha256 and work.old_sha256 != work.sha256:
                     self._collection.delete(where={"$and": [{"doc_id": work.doc_id}, {"sha256": work.old_sha256}]})
@@ -165,6 +185,15 @@ class Store:
             passages.append(Passage(chunk=chunk_from(text, meta), score=1.0 - float(distance)))
         return passages
 
+    def keyword_query(self, question: str, *, language: str, k: int, doc_ids: list[str] | None = None) -> list[Passage]:
+        """The ``k`` best BM25 matches for ``question`` (see :mod:`rag.keyword`), best first."""
+        hits = keyword.search(self._manifest.db, self.collection_name, question, language=language, k=k, doc_ids=doc_ids)
+        if not hits:
+            return []
+        found = self._collection.get(ids=[chunk_id for chunk_id, _ in hits], include=["documents", "metadatas"])
+        by_id = {i: chunk_from(t, m) for i, t, m in zip(found["ids"], found["documents"], found["metadatas"])}
+        return [Passage(chunk=by_id[chunk_id], score=score) for chunk_id, score in hits if chunk_id in by_id]
+
     def chunks(self, *, doc_ids: list[str] | None = None) -> list[Chunk]:
         """Every chunk (of ``doc_ids`` if given), in document order."""
         where = None
@@ -176,8 +205,9 @@ class Store:
 
     def drop(self) -> None:
         """Delete the whole collection and its manifest entries."""
+        self._manifest.drop_collection(self.collection_name, also=lambda db: db.execute(
+            "DELETE FROM keywords WHERE collection = ?", (self.collection_name,)))
         self._client.delete_collection(f"folio-{self.collection_name}")
-        self._manifest.drop_collection(self.collection_name)
 
 
 def chunk_from(text: str, meta: dict) -> Chunk:
