@@ -41,7 +41,7 @@ class Settings:
     answer_tokens: int = 512
     temperature: float = 0.2
     language: str = "auto"
-    chunk_tokens: int = 200
+    chunk_tokens: int = 200            # USE tokens; 120 and 160 measured worse on `folio eval`
     chunk_overlap: int = 40
     # ingestion and web
     max_file_mb: int = 100
