@@ -27,15 +27,10 @@ _FALLBACK_TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m[
 
 
 def trained_context(model_path: Path) -> int:
-    """The context length the model was trained with, read without loading its weights."""
-    from llama_cpp import Llama
+    """The context length the model was trained with, read from the GGUF header (no weights loaded)."""
+    from inference.gguf_info import read_info
 
-    probe = Llama(model_path=str(model_path), vocab_only=True, verbose=False)
-    try:
-        metadata = probe.metadata
-        return int(metadata.get(f"{metadata.get('general.architecture', 'llama')}.context_length", 4096))
-    finally:
-        probe.close()
+    return read_info(model_path).n_ctx_train or 4096
 
 
 class LlamaCppChatModel(ChatModel):

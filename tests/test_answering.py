@@ -100,3 +100,21 @@ def test_documents_cannot_close_their_source_block(tmp_path, store, embedder):
     ask("What are the opening hours?", store=store, embedder=embedder, chat=chat)
     system = chat.calls[0][0]["content"]
     assert system.count("</source>") == 1 and "‹/source›" in system
+
+
+def test_when_nothing_relevant_is_found_the_answer_says_so_without_inventing(tmp_path, store, embedder):
+    (tmp_path / "depots.txt").write_text("The Lausanne depot opens at 05:30 and closes at 23:00.")
+    list(ingest([tmp_path / "depots.txt"], store=store, embedder=embedder))
+    chat = FakeChatModel()
+    answer = ask("Quelle est la recette de la ratatouille ?", store=store, embedder=embedder, chat=chat)
+    assert answer.text == "Je n'ai rien trouvé à ce sujet dans vos documents."
+    assert answer.sources == [] and chat.calls == [], "the model is not asked to make something up"
+
+
+def test_each_sentence_is_checked_against_the_source_it_cites(tmp_path, store, embedder):
+    (tmp_path / "depots.txt").write_text("The Lausanne depot opens at 05:30 and closes at 23:00.")
+    list(ingest([tmp_path / "depots.txt"], store=store, embedder=embedder))
+    answer = ask("When does the Lausanne depot open?", store=store, embedder=embedder, chat=FakeChatModel())
+    [sentence] = answer.citations["sentences"]
+    assert sentence["supported"] and sentence["page"] == 1 and "05:30" in sentence["span"]
+    assert answer.citations["supported_ratio"] == 1.0

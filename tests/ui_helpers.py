@@ -1,0 +1,104 @@
+"""Helpers for the browser test: run the real ``folio serve`` in a subprocess, and launch Debian's Chromium.
+
+>>> port = free_port(); 1024 < port < 65536
+True
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+START_TIMEOUT_S = 120
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_answers(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _tail(log: Path, chars: int = 4000) -> str:
+    return log.read_text(errors="replace")[-chars:] if log.exists() else "(no output)"
+
+
+@contextmanager
+def folio_server(tmp_path: Path, *, env: dict[str, str]):
+    """Start ``python -m app.cli serve`` on a free port; yield (url, log path); always stop it."""
+    port = free_port()
+    log = tmp_path / "serve.log"
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "GRADIO_ANALYTICS_ENABLED": "False", **env}
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=REPO,
+                                env=full_env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not port_answers(port):
+            if proc.poll() is not None:
+                pytest.fail(f"folio serve exited with status {proc.returncode} before answering:\n{_tail(log)}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"folio serve did not answer on port {port} within {START_TIMEOUT_S} s:\n{_tail(log)}")
+            time.sleep(0.25)
+        yield f"http://127.0.0.1:{port}/", log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def chromium_path() -> str:
+    """Debian's Chromium; a clear failure (not a skip) when it is missing, since CI installs it."""
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.fail("Chromium is not on the PATH; install Debian's package: "
+                    "apt-get install -y chromium (the browser test never runs 'playwright install').")
+    return path
+
+
+@contextmanager
+def chromium_page(*, viewport: dict | None = None):
+    """A fresh page in headless Chromium, driven by Playwright's sync API."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport=viewport or {"width": 1400, "height": 1000})
+            yield page
+        finally:
+            browser.close()
+
+
+@contextmanager
+def in_process_app(folio):
+    """The page of ``folio`` served from this process on a free port (for fast tests with fakes); yields the URL."""
+    from app.ui import build_ui
+
+    demo = build_ui(folio)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, ssr_mode=False, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
