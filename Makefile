@@ -28,7 +28,8 @@ test: install
 	$(PY) -m pytest
 
 bench: install
-	$(PY) -m bench.run_all
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	$(PY) -m bench.bench_generation
 
 clean:
 	rm -rf $(VENV) .pytest_cache

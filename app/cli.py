@@ -115,8 +115,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     folio = build(settings, llm=False)
     try:
         out = []
+        doc_ids = _doc_ids(folio, args.doc)
         for query in args.queries:
-            passages = search_passages(folio, query, k=args.k or settings.top_k)
+            passages = search_passages(folio, query, k=args.k or settings.top_k, doc_ids=doc_ids)
             out.append({"query": query, "passages": [p.as_dict() for p in passages]})
             if not args.json:
                 print(f"\n{query}")
@@ -138,7 +139,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     folio = build(_settings(args))
     try:
         answer = None
-        for event in answer_events(folio, args.question, language=args.language):
+        for event in answer_events(folio, args.question, language=args.language, doc_ids=_doc_ids(folio, args.doc)):
             if isinstance(event, Token) and not args.json:
                 print(event.text, end="", flush=True)
             elif isinstance(event, Done):
@@ -158,6 +159,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return EXIT_OK
     finally:
         folio.close()
+
+
+def _doc_ids(folio, keys: list[str] | None) -> list[str] | None:
+    """Document ids for ``--doc`` names or ids (None: the whole collection)."""
+    if not keys:
+        return None
+    ids = []
+    for key in keys:
+        record = folio.store().find(key)
+        if record is None:
+            raise FolioError(f"No document '{key}' in collection '{folio.store().collection_name}'; 'folio docs' lists them.")
+        ids.append(record.doc_id)
+    return ids
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -227,10 +241,12 @@ def parser() -> argparse.ArgumentParser:
     p = command("search", cmd_search, "Show the passages that best match each query.")
     p.add_argument("queries", nargs="+", metavar="QUERY")
     p.add_argument("-k", type=int, default=None, help="passages per query (default 5)")
+    p.add_argument("--doc", action="append", metavar="DOC", help="search only this document (id or name; repeatable)")
 
     p = command("ask", cmd_ask, "Answer a question from the documents, citing pages.")
     p.add_argument("question", metavar="QUESTION")
     p.add_argument("--language", default="auto", choices=["auto", *LANGUAGES], help="answer language (default: the question's)")
+    p.add_argument("--doc", action="append", metavar="DOC", help="answer only from this document (id or name; repeatable)")
 
     p = command("models", cmd_models, "List, pull and plan models.", collection=False)
     models = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")

@@ -11,9 +11,10 @@ import time
 from pathlib import Path
 
 from app.factory import build
-from app.service import ingest_paths, search_passages
+from app.service import answer_events, ingest_paths, search_passages
+from rag.answering import Done
 from app.settings import Settings
-from rag.evaluation import load_questions, retrieval_metrics
+from rag.evaluation import answer_metrics, load_questions, retrieval_metrics
 from rag.retrieval import MODES
 
 GROUPS = ("en", "fr", "de", "es", "it", "same", "cross", "all")
@@ -37,10 +38,17 @@ def run_eval(settings: Settings, *, questions: Path | None = None, answers: bool
                 started = time.perf_counter()
                 reports[mode] = retrieval_metrics(question_set, lambda q: search_passages(folio, q, k=5, mode=mode))
                 timings[mode] = round(1000 * (time.perf_counter() - started) / max(1, len(question_set)), 1)
+            if answers:
+                reports["answers"] = answer_metrics(question_set, lambda q: ask_question(folio, q))
+                reports["answers"]["model"] = folio.model_info.get("name")
         finally:
             folio.close()
     return {"questions": str(path), "embedder": settings.embedder, "index_s": round(index_s, 2),
             "search_ms": timings, **reports}
+
+
+def ask_question(folio, question: str):
+    return next(e.answer for e in answer_events(folio, question) if isinstance(e, Done))
 
 
 def render(report: dict) -> str:
@@ -55,4 +63,9 @@ def render(report: dict) -> str:
             row = [report[mode].get(g, {}).get(metric) for g in GROUPS]
             lines.append(f"  {metric:<6}" + "".join(f"{v:>8.2f}" if v is not None else f"{'-':>8}" for v in row))
         lines.append("")
+    if "answers" in report:
+        lines.append(f"answers ({report['answers']['model']})" + "".join(f"{g:>8}" for g in GROUPS))
+        for metric in ("cited_page", "answer_language", "contains_answer"):
+            row = [report["answers"].get(g, {}).get(metric) for g in GROUPS]
+            lines.append(f"  {metric[:6]:<6}" + "".join(f"{v:>8.2f}" if v is not None else f"{'-':>8}" for v in row))
     return "\n".join(lines)

@@ -134,16 +134,20 @@ def build_chat(settings: Settings) -> tuple[ChatModel, dict]:
     if settings.llm_url:
         from inference.remote import OpenAIChatModel
 
-        model = OpenAIChatModel(settings.llm_url, n_ctx=settings.n_ctx)
+        model = OpenAIChatModel(settings.llm_url, n_ctx=settings.n_ctx, api_key=settings.llm_api_key or None)
         return model, {"name": model.name, "backend": "openai-compatible", "url": settings.llm_url,
                        "n_ctx": model.n_ctx, "stand_in": False}
-    from inference.llama import LlamaCppChatModel
+    from inference.llama import trained_context
+    from inference.loading import load_with_fallback
 
     path, stand_in = resolve_model_path(settings)
     n_gpu_layers = gpu_layers_for(settings, path)
-    model = LlamaCppChatModel(path, n_ctx=settings.n_ctx, n_threads=settings.threads, n_gpu_layers=n_gpu_layers)
+    n_ctx = min(settings.n_ctx, trained_context(path))
+    model, fallback = load_with_fallback(path, n_ctx=n_ctx, n_gpu_layers=n_gpu_layers, n_threads=settings.threads)
     info = {"name": model.name, "backend": "llama.cpp in-process", "path": str(path), "n_ctx": model.n_ctx,
-            "n_gpu_layers": n_gpu_layers, "stand_in": stand_in}
+            "n_gpu_layers": model.n_gpu_layers, "stand_in": stand_in}
+    if fallback:
+        info["fallback"] = fallback
     if stand_in:
         info["note"] = STAND_IN_NOTE.format(name=model.name)
     return model, info

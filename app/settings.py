@@ -31,6 +31,7 @@ class Settings:
     # models
     model: str = "bundled"              # "bundled", a registry name, or a path to a .gguf file
     llm_url: str = ""                   # an OpenAI-compatible server instead of the in-process model
+    llm_api_key: str = ""               # its bearer token, if it wants one
     n_ctx: int = 8192                   # capped by the model's trained context
     n_threads: int = 0                  # 0: all cores
     n_gpu_layers: int = -1              # -1: as many as the plan says fit
@@ -97,8 +98,9 @@ class Settings:
         return replace(self, **_typed(changes))
 
     def as_dict(self) -> dict:
+        secret = {"auth", "llm_api_key"}
         return {f.name: (str(v) if isinstance(v := getattr(self, f.name), Path) else v) for f in fields(self)
-                if f.name != "auth"} | {"auth": "set" if self.auth else ""}
+                if f.name not in secret} | {name: "set" if getattr(self, name) else "" for name in secret}
 
 
 def _typed(values: Mapping[str, Any]) -> dict[str, Any]:

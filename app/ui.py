@@ -112,6 +112,9 @@ def stats_line(answer) -> str:
     stats = answer.stats
     line = (f"{stats.prompt_tokens} prompt tokens · TTFT {stats.ttft_s:.2f} s · "
             f"{stats.tokens_per_s:.1f} tokens/s · {stats.completion_tokens} answer tokens")
+    searched = answer.extra.get("standalone_question")
+    if searched:
+        line += f" · searched for: {escape_text(searched)}"
     return f"_{line}{' · stopped' if answer.stopped else ''}_"
 
 

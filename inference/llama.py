@@ -52,7 +52,8 @@ class LlamaCppChatModel(ChatModel):
         if type_k:
             kwargs["type_k"] = kwargs["type_v"] = {"f16": 1, "q8_0": 8}[type_k]
         try:
-            self._llama = Llama(model_path=str(model_path), n_ctx=self.n_ctx, n_threads=n_threads or os.cpu_count(),
+            threads = n_threads or os.cpu_count()
+            self._llama = Llama(model_path=str(model_path), n_ctx=self.n_ctx, n_threads=threads, n_threads_batch=threads,
                                 n_gpu_layers=n_gpu_layers, seed=seed, flash_attn=flash_attn, verbose=False, **kwargs)
         except ValueError as error:
             raise ModelError(f"The model {model_path.name} could not be loaded ({error}); check the file or try a smaller context.") from None

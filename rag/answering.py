@@ -26,12 +26,12 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from rag import citations
+from rag import citations, whole
 from rag.chat import ChatModel, Message
 from rag.documents import LANGUAGES
 from rag.embedding import Embedder
 from rag.language import detect
-from rag.packing import PackedContext, pack
+from rag.packing import pack
 from rag.retrieval import search
 from rag.store import Store
 
@@ -83,7 +83,8 @@ class Answer:
     def as_dict(self) -> dict:
         return {"question": self.question, "answer": self.text, "language": self.language,
                 "answer_language": self.answer_language, "sources": self.sources, "citations": self.citations,
-                "stats": self.stats.as_dict(), "context": self.meter, "model": self.model, "stopped": self.stopped}
+                "stats": self.stats.as_dict(), "context": self.meter, "model": self.model, "stopped": self.stopped,
+                **self.extra}
 
 
 @dataclass(frozen=True)
@@ -124,14 +125,27 @@ def answer_stream(question: str, *, store: Store, embedder: Embedder, chat: Chat
     """
     started = time.perf_counter()
     language = choose_language(question, language)
-    yield Status("searching")
-    passages = [p for p in search(question, store=store, embedder=embedder, k=k, doc_ids=doc_ids)
+    query = question
+    if history:
+        yield Status("rewriting the follow-up")
+        query = standalone_question(question, history=history, chat=chat)
+        yield Status(f"searching for: {query}")
+    else:
+        yield Status("searching")
+    passages = [p for p in search(query, store=store, embedder=embedder, k=k, doc_ids=doc_ids)
                 if p.score >= relevance_floor]
     if not passages:
         yield from _nothing_found(question, language=language, started=started, chat=chat)
         return
-    packed: PackedContext = pack(passages, question=question, language=language, count_tokens=chat.count_tokens,
-                                 n_ctx=chat.n_ctx, answer_tokens=answer_tokens, history=history)
+    mode = "passages"
+    if whole.wants_whole_document(question):
+        scope = doc_ids or [passages[0].chunk.doc_id]
+        yield Status("reading the whole document")
+        packed, mode = whole.pack_whole(question, whole.document_passages(store, scope), chat=chat, language=language,
+                                        answer_tokens=answer_tokens, history=history, stop=stop)
+    else:
+        packed = pack(passages, question=question, language=language, count_tokens=chat.count_tokens,
+                      n_ctx=chat.n_ctx, answer_tokens=answer_tokens, history=history)
     sources = [{"n": i + 1, "source": p.source, "page": p.page, "text": p.text, "score": round(p.score, 4),
                 "doc_id": p.chunk.doc_id} for i, p in enumerate(packed.passages)]
     yield Sources(sources, packed.meter())
@@ -156,7 +170,23 @@ def answer_stream(question: str, *, store: Store, embedder: Embedder, chat: Chat
     yield stats
     yield Done(Answer(question=question, text=text, language=language, answer_language=detect(text),
                       sources=sources, citations=citations.verify(text, sources, embed=embedder.embed), stats=stats,
-                      meter=packed.meter(), model=chat.name, stopped=bool(stop and stop.is_set())))
+                      meter=packed.meter(), model=chat.name, stopped=bool(stop and stop.is_set()),
+                      extra={"mode": mode, **({"standalone_question": query} if history else {})}))
+
+
+def standalone_question(question: str, *, history: Sequence[Message], chat: ChatModel) -> str:
+    """The follow-up ``question`` rewritten by the model so that it stands alone (used for retrieval).
+
+    A rewrite that is empty or rambles falls back to the previous question followed by this one.
+    """
+    from rag.prompting import rewrite_messages
+
+    pieces = "".join(chat.stream(rewrite_messages(question, history), max_tokens=64, temperature=0.0))
+    rewritten = pieces.strip().splitlines()[0].strip(" \"'") if pieces.strip() else ""
+    if 3 <= len(rewritten) <= 3 * len(question) + 200:
+        return rewritten
+    previous = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
+    return f"{previous} {question}".strip()
 
 
 def _nothing_found(question: str, *, language: str, started: float, chat: ChatModel) -> Iterator[Event]:

@@ -76,3 +76,19 @@ def _summary(ranks: list[int | None]) -> dict:
             "hit@1": round(sum(r == 1 for r in ranks) / n, 3),
             "hit@5": round(sum(r is not None and r <= 5 for r in ranks) / n, 3),
             "mrr": round(sum(1 / r for r in ranks if r) / n, 3)}
+
+
+def answer_metrics(questions: list[Question], answer: Callable[[str], object]) -> dict:
+    """Per group: the share of answers that cite the right page, are in the question's language,
+    and contain the expected strings. ``answer(question)`` returns an :class:`rag.answering.Answer`."""
+    rows: dict[str, list[tuple[bool, bool, bool]]] = {}
+    for question in questions:
+        result = answer(question.question)
+        cited = {(s["source"], s["page"]) for s in result.sources if s["n"] in result.citations["cited"]}
+        row = ((question.source, question.page) in cited, result.answer_language == question.language,
+               all(a.lower() in result.text.lower() for a in question.answer_contains))
+        for group in {group_of(question), "all", "cross" if question.cross_language else "same"}:
+            rows.setdefault(group, []).append(row)
+    return {group: {"n": len(r), "cited_page": round(sum(x[0] for x in r) / len(r), 3),
+                    "answer_language": round(sum(x[1] for x in r) / len(r), 3),
+                    "contains_answer": round(sum(x[2] for x in r) / len(r), 3)} for group, r in sorted(rows.items())}

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -73,6 +74,20 @@ class Manifest:
         self._db.executescript(_SCHEMA)
         self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
 
+    @contextmanager
+    def _transaction(self, also: Callable[[sqlite3.Connection], None] | None) -> Iterator[sqlite3.Connection]:
+        """One SQLite transaction: ``also(db)`` and the caller's statements commit together or not at all."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if also is not None:
+                    also(self._db)
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
     def schema(self) -> int:
         return int(self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0])
 
@@ -102,34 +117,18 @@ class Manifest:
         ``also(db)`` runs inside the same transaction (the keyword index's rows for the document). The
         pending entry stays until the old version's chunks are deleted (:meth:`abandon` then).
         """
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                if also is not None:
-                    also(self._db)
-                self._db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                 (collection, record.doc_id, record.name, record.path, record.sha256, record.pages,
-                                  record.chunks, record.language, record.added_at))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction(also) as db:
+            db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (collection, record.doc_id, record.name, record.path, record.sha256, record.pages,
+                        record.chunks, record.language, record.added_at))
 
     def abandon(self, collection: str, doc_id: str) -> None:
         with self._lock:
             self._db.execute("DELETE FROM pending WHERE collection=? AND doc_id=?", (collection, doc_id))
 
     def remove(self, collection: str, doc_id: str, also: Callable[[sqlite3.Connection], None] | None = None) -> None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                if also is not None:
-                    also(self._db)
-                self._db.execute("DELETE FROM documents WHERE collection=? AND doc_id=?", (collection, doc_id))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction(also) as db:
+            db.execute("DELETE FROM documents WHERE collection=? AND doc_id=?", (collection, doc_id))
 
     def pending(self, collection: str) -> list[PendingWork]:
         rows = self._db.execute("SELECT doc_id, sha256, old_sha256 FROM pending WHERE collection=?", (collection,))
@@ -140,17 +139,9 @@ class Manifest:
         return sorted(r[0] for r in rows.fetchall())
 
     def drop_collection(self, collection: str, also: Callable[[sqlite3.Connection], None] | None = None) -> None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                if also is not None:
-                    also(self._db)
-                self._db.execute("DELETE FROM documents WHERE collection=?", (collection,))
-                self._db.execute("DELETE FROM pending WHERE collection=?", (collection,))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction(also) as db:
+            db.execute("DELETE FROM documents WHERE collection=?", (collection,))
+            db.execute("DELETE FROM pending WHERE collection=?", (collection,))
 
     def close(self) -> None:
         self._db.close()

@@ -3,7 +3,9 @@
 The budget is ``n_ctx - answer_tokens``: the prompt (rules, sources, history, question, chat
 template) never takes the room reserved for the answer, so "Requested tokens exceed context
 window" cannot happen. Passages are added in rank order while they fit; the final prompt is
-counted exactly and trimmed if the estimate was short by a token or two.
+counted exactly and trimmed if the estimate was short by a token or two. When not even the best
+passage fits whole, its head is kept, cut at a sentence boundary. In the prompt the strongest
+passages stand at the start and the end (:func:`strongest_at_the_edges`).
 
 >>> from rag.chat import FakeChatModel
 >>> from rag.documents import Chunk, Passage
@@ -66,11 +68,11 @@ def pack(passages: Sequence[Passage], *, question: str, language: str, count_tok
         if estimate + cost <= limit:
             chosen.append(passage)
             estimate += cost
-    messages = build_messages(question, chosen, language=language, history=history)
+    messages = build_messages(question, strongest_at_the_edges(chosen), language=language, history=history)
     total = count_tokens(messages)
     while total > limit and chosen:
         chosen.pop()
-        messages = build_messages(question, chosen, language=language, history=history)
+        messages = build_messages(question, strongest_at_the_edges(chosen), language=language, history=history)
         total = count_tokens(messages)
     if not chosen and passages:
         shortened = _shorten_to_fit(passages[0], fits=lambda p: count_tokens(
@@ -86,8 +88,18 @@ def pack(passages: Sequence[Passage], *, question: str, language: str, count_tok
         - count_tokens(build_messages(question, [], language=language))
     parts = {"sources": max(0, total - base), "history": max(0, history_tokens), "question": max(0, question_tokens),
              "instructions": max(0, base - history_tokens - question_tokens), "answer_reserve": answer_tokens}
-    return PackedContext(messages=messages, passages=tuple(chosen), left_out=left_out, prompt_tokens=total,
+    return PackedContext(messages=messages, passages=tuple(strongest_at_the_edges(chosen)), left_out=left_out, prompt_tokens=total,
                          n_ctx=n_ctx, answer_tokens=answer_tokens, parts=parts)
+
+
+def strongest_at_the_edges(ranked: list[Passage]) -> list[Passage]:
+    """Prompt order for passages ranked best first: the strongest at the start and the end, the
+    weakest in the middle, where long-context models attend least ("lost in the middle").
+
+    >>> [p for p in strongest_at_the_edges([1, 2, 3, 4, 5])]
+    [1, 3, 5, 4, 2]
+    """
+    return ranked[0::2] + ranked[1::2][::-1]
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")

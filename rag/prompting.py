@@ -77,3 +77,15 @@ def build_messages(question: str, passages: Sequence[Passage], *, language: str,
                    history: Sequence[Message] = ()) -> list[Message]:
     """System (rules + numbered sources), then earlier turns, then the question."""
     return [system_message(passages, language=language), *history, {"role": "user", "content": question}]
+
+
+REWRITE_RULES = ("Rewrite the user's last question as one standalone question that can be understood without the "
+                 "conversation: replace pronouns and references with what they refer to. Keep the question's "
+                 "language. Reply with the question only.")
+
+
+def rewrite_messages(question: str, history: Sequence[Message]) -> list[Message]:
+    """Messages asking the model to turn a follow-up into a standalone question (for retrieval)."""
+    turns = "\n".join(f"{m['role']}: {m['content']}" for m in history[-6:])
+    return [{"role": "system", "content": REWRITE_RULES},
+            {"role": "user", "content": f"Conversation:\n{turns}\n\nLast question: {question}\n\nStandalone question:"}]

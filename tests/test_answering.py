@@ -28,7 +28,11 @@ def test_packer_never_exceeds_the_window_with_the_real_tokenizer(chat_model, n_c
     assert packed.prompt_tokens == chat_model.count_tokens(packed.messages)
     assert packed.prompt_tokens + 64 <= n_ctx
     assert 0 < len(packed.passages) < 40 and len(packed.passages) + len(packed.left_out) == 40
-    assert [p.source for p in packed.passages] == [f"doc{i}.pdf" for i in range(len(packed.passages))], "best first"
+    chosen = sorted(packed.passages, key=lambda p: -p.score)
+    assert [p.source for p in chosen] == [f"doc{i}.pdf" for i in range(len(packed.passages))], "the best ones go in"
+    assert packed.passages[0].source == "doc0.pdf", "the best stands first"
+    if len(packed.passages) > 2:
+        assert packed.passages[-1].source == "doc1.pdf", "the second best stands last, not lost in the middle"
 
 
 def test_packer_fills_the_window(chat_model):
@@ -118,3 +122,54 @@ def test_each_sentence_is_checked_against_the_source_it_cites(tmp_path, store, e
     [sentence] = answer.citations["sentences"]
     assert sentence["supported"] and sentence["page"] == 1 and "05:30" in sentence["span"]
     assert answer.citations["supported_ratio"] == 1.0
+
+
+def test_a_follow_up_is_rewritten_into_a_standalone_question_before_retrieval(tmp_path, store, embedder):
+    (tmp_path / "depots.txt").write_text("The Lausanne depot opens at 05:30 and closes at 23:00.")
+    list(ingest([tmp_path / "depots.txt"], store=store, embedder=embedder))
+
+    class Rewriter(FakeChatModel):
+        def stream(self, messages, **options):
+            if "Standalone question:" in messages[-1]["content"]:
+                self.calls.append(list(messages))
+                yield "When does the Lausanne depot close?"
+            else:
+                yield from super().stream(messages, **options)
+
+    chat = Rewriter()
+    history = [{"role": "user", "content": "When does the Lausanne depot open?"},
+               {"role": "assistant", "content": "At 05:30 [1]."}]
+    answer = ask("And when does it close?", store=store, embedder=embedder, chat=chat, history=history)
+    assert answer.extra["standalone_question"] == "When does the Lausanne depot close?"
+    assert "When does the Lausanne depot open?" in chat.calls[0][-1]["content"], "the rewrite sees the conversation"
+    assert answer.sources and "23:00" in answer.sources[0]["text"]
+    assert chat.calls[-1][-3:] == [*history, {"role": "user", "content": "And when does it close?"}][-3:]
+
+
+def test_a_rambling_rewrite_falls_back_to_both_questions():
+    from rag.answering import standalone_question
+
+    class Rambler(FakeChatModel):
+        def stream(self, messages, **options):
+            yield "word " * 400
+
+    history = [{"role": "user", "content": "Who is the safety officer?"}, {"role": "assistant", "content": "Anna."}]
+    assert standalone_question("Since when?", history=history, chat=Rambler()) == "Who is the safety officer? Since when?"
+
+
+def test_summaries_read_the_whole_document_or_map_reduce_when_it_does_not_fit(tmp_path, store, embedder, chat_model):
+    from tests.docs_factory import make_pdf
+
+    pages = [f"Page {n} of the fleet report. The Re 4{n}0 locomotive was serviced in month {n}." for n in range(1, 5)]
+    make_pdf(tmp_path / "fleet.pdf", pages)
+    list(ingest([tmp_path / "fleet.pdf"], store=store, embedder=embedder))
+    answer = ask("Summarise the fleet report", store=store, embedder=embedder, chat=chat_model, answer_tokens=48)
+    assert answer.extra["mode"] == "whole document"
+    assert [(s["source"], s["page"]) for s in answer.sources] == [("fleet.pdf", n) for n in range(1, 5)], "every page, in order"
+
+    make_pdf(tmp_path / "fleet.pdf", [p + " Details follow. " + "The bogies were inspected and found sound. " * 60
+                                      for p in pages])
+    list(ingest([tmp_path / "fleet.pdf"], store=store, embedder=embedder))
+    answer = ask("Summarise the fleet report", store=store, embedder=embedder, chat=chat_model, answer_tokens=48)
+    assert answer.extra["mode"] == "map-reduce"
+    assert answer.stats.prompt_tokens + 48 <= chat_model.n_ctx and answer.text

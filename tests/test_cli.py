@@ -41,6 +41,9 @@ def test_ingest_docs_search_remove(tmp_path, capsys):
     assert (top["source"], top["page"]) == ("fleet.pdf", 2) and "05:30" in top["text"] and "score" in top
     assert out["results"][1]["passages"][0]["source"] == "pets.md"
 
+    code, out, _ = folio(capsys, "search", "When does the depot open?", "--doc", "pets.md", "--json")
+    assert {p["source"] for p in out["results"][0]["passages"]} == {"pets.md"}
+
     code, out, _ = folio(capsys, "remove", "pets.md", "--json")
     assert code == 0 and out["removed"][0]["name"] == "pets.md"
     code, out, _ = folio(capsys, "docs", "--json")
