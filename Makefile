@@ -29,7 +29,7 @@ test: install
 
 bench: install
 	$(PY) -m pip install --quiet -e ".[test,bench]"
-	$(PY) -m bench.bench_generation
+	$(PY) -m bench.run_all
 
 clean:
 	rm -rf $(VENV) .pytest_cache

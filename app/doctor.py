@@ -1,7 +1,15 @@
 """``folio doctor``: which models are in use, whether the GPU is used, the plan, and the index's health.
 
 It loads no weights: the GGUF header is read for the plan, the hardware is probed, and the index
-and manifest are opened read-only (``--check`` also compares them and removes orphaned chunks).
+and manifest are only read. ``--check`` also compares every collection's index with its manifest
+(:mod:`rag.integrity`) and repairs it, holding the writer lock: orphaned chunks and keyword rows are
+deleted, keyword rows rebuilt, and documents missing chunks removed with a message to ingest them
+again. Each repair is reported as a warning; a check that could not run is a problem.
+
+>>> report = {"index": {"check": {"default": {"documents": 2, "manifest_chunks": 9, "index_chunks": 9,
+...                                           "consistent": True, "repaired": []}}}}
+>>> _check_lines(report)
+['check       default: 2 documents, 9 chunks, index and manifest agree']
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from rag.errors import FolioError
 
 def diagnose(settings: Settings, *, check: bool = False) -> dict:
     """A JSON-ready report; ``ok`` is False when something would stop Folio from answering."""
+    from app.factory import window_for
     from inference import gguf_info, hardware, planning
 
     problems: list[str] = []
@@ -33,7 +42,7 @@ def diagnose(settings: Settings, *, check: bool = False) -> dict:
         try:
             info = gguf_info.read_info(Path(model_path))
             plan = planning.plan(info, vram_bytes=hw.usable_vram_bytes, ram_bytes=hw.ram_bytes,
-                                 n_ctx=min(settings.n_ctx, info.n_ctx_train or settings.n_ctx))
+                                 n_ctx=window_for(settings, Path(model_path), stand_in=report["model"]["stand_in"]))
             report["model"].update({"architecture": info.architecture, "quantization": info.quant,
                                     "layers": info.n_layer, "experts": info.n_expert,
                                     "trained_context": info.n_ctx_train})
@@ -44,7 +53,7 @@ def diagnose(settings: Settings, *, check: bool = False) -> dict:
                 warnings.append(plan.summary)
         except FolioError as error:
             problems.append(str(error))
-    report["index"] = _index_dict(settings, problems, check=check)
+    report["index"] = _index_dict(settings, problems, warnings, check=check)
     report["warnings"], report["problems"] = warnings, problems
     report["ok"] = not problems
     return report
@@ -74,41 +83,67 @@ def _model_dict(settings: Settings, problems: list[str]) -> dict:
     return out
 
 
-def _index_dict(settings: Settings, problems: list[str], *, check: bool) -> dict:
+def _index_dict(settings: Settings, problems: list[str], warnings: list[str], *, check: bool) -> dict:
     from rag.manifest import Manifest
 
     if not settings.manifest_path.exists():
         return {"collections": {}, "note": "no index yet; 'folio ingest PATH' creates it"}
-    manifest = Manifest(settings.manifest_path)
+    try:
+        manifest = Manifest(settings.manifest_path, index_dir=settings.index_dir)
+    except FolioError as error:
+        problems.append(str(error))
+        return {"collections": {}}
     try:
         collections = {name: {"documents": len(docs := manifest.documents(name)), "chunks": sum(d.chunks for d in docs),
                               "pending": len(manifest.pending(name))} for name in manifest.collections()}
+        out: dict = {"collections": collections, "schema": manifest.meta("schema"),
+                     "created_by": manifest.meta("created_by")}
     finally:
         manifest.close()
-    out: dict = {"collections": collections}
     if check:
-        out["check"] = _check_index(settings, problems)
+        out["check"] = _check_index(settings, problems, warnings)
     return out
 
 
-def _check_index(settings: Settings, problems: list[str]) -> dict:
-    """Compare every collection's chunks with its manifest; recover interrupted work."""
+def _check_index(settings: Settings, problems: list[str], warnings: list[str]) -> dict:
+    """Check every collection against its manifest and repair it (interrupted work is recovered on open)."""
     from app.factory import build
+    from rag import integrity
 
-    folio = build(settings, llm=False)
+    try:
+        folio = build(settings, llm=False, writer=True)
+    except FolioError as error:
+        problems.append(f"The index could not be checked: {error}")
+        return {}
     try:
         result = {}
-        for name in folio.collections():
+        for name in _collection_names(folio):
             store = folio.store(name)
-            expected = sum(d.chunks for d in store.documents())
-            result[name] = {"manifest_chunks": expected, "index_chunks": store.count(),
-                            "consistent": expected == store.count()}
-            if expected != store.count():
-                problems.append(f"Collection '{name}' holds {store.count()} chunks but its manifest lists {expected}; "
-                                f"re-ingest its documents or remove and add them again.")
+            report = integrity.check(store)
+            repaired = integrity.repair(store, report) if not report.consistent else []
+            warnings.extend(repaired)
+            result[name] = report.as_dict() | {"repaired": repaired}
         return result
     finally:
         folio.close()
+
+
+def _collection_names(folio) -> list[str]:
+    """Collections in the manifest and in Chroma (one whose manifest rows were lost is all orphans)."""
+    names = set(folio.collections())
+    try:
+        names |= {c.name.removeprefix("folio-") for c in folio.client.list_collections() if c.name.startswith("folio-")}
+    except Exception:  # a remote Chroma that refuses listing: the manifest's names are enough
+        pass
+    return sorted(names)
+
+
+def _check_lines(report: dict) -> list[str]:
+    lines = []
+    for name, c in report["index"].get("check", {}).items():
+        state = "index and manifest agree" if c["consistent"] else f"repaired ({len(c['repaired'])} fixes, see below)"
+        lines.append(f"check       {name}: {c['documents']} documents, {c['manifest_chunks']} chunks, {state}")
+    return lines
 
 
 def render(report: dict) -> str:
@@ -130,6 +165,7 @@ def render(report: dict) -> str:
         lines.append(f"plan        {report['plan']['summary']}")
     for name, c in report["index"].get("collections", {}).items():
         lines.append(f"collection  {name}: {c['documents']} documents, {c['chunks']} chunks")
+    lines += _check_lines(report)
     lines += [f"warning     {w}" for w in report["warnings"]] + [f"problem     {p}" for p in report["problems"]]
     lines.append("")
     lines.append("All good." if report["ok"] and not report["warnings"] else "See above.")

@@ -23,6 +23,9 @@ from rag.errors import FolioError
 from rag.manifest import DocumentRecord, Manifest
 from rag.store import Store, open_client
 
+FULL_CTX = 32768  # Mixtral 8x7B's trained window: retrieval fills it
+# The stand-in runs on the CPU; a 2,048-token window keeps its first token within seconds on 2 cores.
+STAND_IN_CTX = 2048
 STAND_IN_NOTE = ("The small bundled model {name} stands in for Mixtral 8x7B Instruct: it proves every path works, "
                  "not Folio's answer quality. Run 'folio models pull mixtral-8x7b-instruct:q4_k_m' for real answers.")
 
@@ -84,7 +87,7 @@ def build(settings: Settings, *, llm: bool = True, chat: ChatModel | None = None
     try:
         embedder = build_embedder(settings.embedder, threads=settings.threads)
         folio = Folio(settings=settings, embedder=embedder, manifest=Manifest(settings.manifest_path),
-                      client=open_client(settings.index_dir), writer_lock=lock)
+                      client=open_index_client(settings), writer_lock=lock)
     except BaseException:
         if lock is not None:
             lock.release()
@@ -94,6 +97,32 @@ def build(settings: Settings, *, llm: bool = True, chat: ChatModel | None = None
     elif llm:
         folio.chat, folio.model_info = build_chat(settings)
     return folio
+
+
+def open_index_client(settings: Settings):
+    """Chroma on disk under FOLIO_HOME, or a Chroma server when ``FOLIO_CHROMA_URL`` is set.
+
+    The token goes as ``Authorization: Bearer`` to the proxy that guards the server (Chroma's own
+    server has no authentication: never expose it without one; see docs/deploying.md).
+    """
+    if not settings.chroma_url:
+        return open_client(settings.index_dir)
+    from urllib.parse import urlparse
+
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    url = urlparse(settings.chroma_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise FolioError(f"FOLIO_CHROMA_URL '{settings.chroma_url}' is not an http(s) URL; use e.g. http://127.0.0.1:8000.")
+    headers = {"Authorization": f"Bearer {settings.chroma_token}"} if settings.chroma_token else None
+    try:
+        return chromadb.HttpClient(host=url.hostname, port=url.port or (443 if url.scheme == "https" else 80),
+                                   ssl=url.scheme == "https", headers=headers,
+                                   settings=ChromaSettings(anonymized_telemetry=False))
+    except Exception as error:  # chromadb raises ValueError / httpx errors when the server is not there
+        raise FolioError(f"The Chroma server at {settings.chroma_url} could not be reached ({type(error).__name__}); "
+                         f"start it or unset FOLIO_CHROMA_URL.") from None
 
 
 def acquire_writer_lock(home: Path):
@@ -134,15 +163,14 @@ def build_chat(settings: Settings) -> tuple[ChatModel, dict]:
     if settings.llm_url:
         from inference.remote import OpenAIChatModel
 
-        model = OpenAIChatModel(settings.llm_url, n_ctx=settings.n_ctx, api_key=settings.llm_api_key or None)
+        model = OpenAIChatModel(settings.llm_url, n_ctx=settings.n_ctx or FULL_CTX, api_key=settings.llm_api_key or None)
         return model, {"name": model.name, "backend": "openai-compatible", "url": settings.llm_url,
                        "n_ctx": model.n_ctx, "stand_in": False}
-    from inference.llama import trained_context
     from inference.loading import load_with_fallback
 
     path, stand_in = resolve_model_path(settings)
-    n_gpu_layers = gpu_layers_for(settings, path)
-    n_ctx = min(settings.n_ctx, trained_context(path))
+    n_ctx = window_for(settings, path, stand_in=stand_in)
+    n_gpu_layers = gpu_layers_for(settings, path, n_ctx=n_ctx)
     model, fallback = load_with_fallback(path, n_ctx=n_ctx, n_gpu_layers=n_gpu_layers, n_threads=settings.threads)
     info = {"name": model.name, "backend": "llama.cpp in-process", "path": str(path), "n_ctx": model.n_ctx,
             "n_gpu_layers": model.n_gpu_layers, "stand_in": stand_in}
@@ -153,7 +181,14 @@ def build_chat(settings: Settings) -> tuple[ChatModel, dict]:
     return model, info
 
 
-def gpu_layers_for(settings: Settings, path: Path) -> int:
+def window_for(settings: Settings, path: Path, *, stand_in: bool) -> int:
+    """The context window: the setting, else Mixtral's full 32K (2K for the CPU stand-in), capped by the model's."""
+    from inference.llama import trained_context
+
+    return min(settings.n_ctx or (STAND_IN_CTX if stand_in else FULL_CTX), trained_context(path))
+
+
+def gpu_layers_for(settings: Settings, path: Path, *, n_ctx: int) -> int:
     """Layers to offload: the setting if given, else what the offload plan says fits (0 without GPU offload)."""
     if settings.n_gpu_layers >= 0:
         return settings.n_gpu_layers
@@ -163,5 +198,5 @@ def gpu_layers_for(settings: Settings, path: Path) -> int:
     if hw.usable_vram_bytes <= 0:
         return 0
     plan = planning.plan(gguf_info.read_info(path), vram_bytes=hw.usable_vram_bytes, ram_bytes=hw.ram_bytes,
-                         n_ctx=settings.n_ctx)
+                         n_ctx=n_ctx)
     return plan.n_gpu_layers

@@ -50,3 +50,112 @@ def index_samples_once(folio: Folio) -> list[IngestResult]:
     results = list(ingest_paths(folio, [samples]))
     marker.write_text("sample_docs indexed on first start; delete this file to index them again\n")
     return results
+
+
+# -- the web app's library: kept copies of uploads, removal, re-indexing, collections ------------
+# Uploads arrive as temporary files that vanish; a copy is kept under FOLIO_HOME/files so that the
+# cited-page preview and "re-index" still find the file later. One folder per collection and
+# content hash: a replaced version's copy is deleted once the new one is committed.
+FILES_DIR = "files"
+
+
+def kept_files_dir(folio: Folio, collection: str | None = None) -> Path:
+    return folio.settings.home / FILES_DIR / folio.store(collection).collection_name
+
+
+def ingest_uploads(folio: Folio, paths: Sequence[Path], *, names: list[str], collection: str | None = None,
+                   on_file: Callable[[int, int, str], None] | None = None) -> list[IngestResult]:
+    """Ingest uploaded files under their original ``names``, keeping a copy of each added or replaced one."""
+    import shutil
+
+    from rag.loading import sha256_of
+
+    store = folio.store(collection)
+    folder = kept_files_dir(folio, collection)
+    kept: list[Path] = []
+    for path, name in zip(paths, names):
+        try:
+            target = folder / sha256_of(Path(path))[:16] / Path(name).name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            kept.append(target)
+        except OSError:
+            kept.append(Path(path))  # unreadable: ingest reports why, per file
+    before = {name: store.find(name) for name in names}
+    results = list(ingest_paths(folio, kept, names=list(names), collection=collection, on_file=on_file))
+    for copy, result in zip(kept, results):
+        old = before.get(result.name)
+        old_path = Path(old.path) if old is not None else None
+        if result.status == "failed" or (result.status == "unchanged" and old_path != copy):
+            _forget_copy(folio, copy, collection)
+        elif result.status == "replaced" and old_path is not None and old_path != copy:
+            _forget_copy(folio, old_path, collection)
+    return results
+
+
+def _forget_copy(folio: Folio, path: Path, collection: str | None) -> None:
+    """Delete a kept copy (never anything outside FOLIO_HOME/files/<collection>)."""
+    folder = kept_files_dir(folio, collection).resolve()
+    path = path.resolve()
+    if folder in path.parents and path.is_file():
+        path.unlink()
+        try:
+            path.parent.rmdir()
+        except OSError:
+            pass
+
+
+def remove_document(folio: Folio, key: str, *, collection: str | None = None):
+    """Remove a document (by id or name) and its kept copy; returns its record."""
+    record = folio.store(collection).remove(key)
+    _forget_copy(folio, Path(record.path), collection)
+    return record
+
+
+def reindex_document(folio: Folio, key: str, *, collection: str | None = None) -> IngestResult:
+    """Ingest a document again from the file it was added from (replaced if the file changed)."""
+    from rag.errors import FolioError
+
+    record = folio.store(collection).find(key)
+    if record is None:
+        raise FolioError(f"No document '{key}' in collection '{folio.store(collection).collection_name}'.")
+    if not Path(record.path).is_file():
+        raise FolioError(f"{record.name}: the file it was added from ({record.path}) is gone; add it again.")
+    return next(iter(ingest_paths(folio, [Path(record.path)], names=[record.name], collection=collection)))
+
+
+def collection_names(folio: Folio) -> list[str]:
+    """Collections with documents, the default one, and empty ones created in this FOLIO_HOME."""
+    names = set(folio.collections())
+    try:
+        names |= {c.name.removeprefix("folio-") for c in folio.client.list_collections() if c.name.startswith("folio-")}
+    except Exception:  # a remote Chroma that refuses listing: the manifest's names are enough
+        pass
+    return sorted(names)
+
+
+def create_collection(folio: Folio, name: str) -> str:
+    """Create an empty collection (its name is checked); returns the name."""
+    from rag.store import check_collection_name
+
+    name = check_collection_name((name or "").strip())
+    folio.store(name)
+    return name
+
+
+def drop_collection(folio: Folio, name: str) -> int:
+    """Delete a collection: its chunks, its documents and their kept copies; returns how many documents it held."""
+    import shutil
+
+    store = folio.store(name)
+    count = len(store.documents())
+    store.drop()
+    with folio._lock:  # the next folio.store(name) must open a fresh (empty) collection
+        folio._stores.pop(name, None)
+    shutil.rmtree(folio.settings.home / FILES_DIR / name, ignore_errors=True)
+    return count
+
+
+def page_chunks(folio: Folio, doc_id: str, page: int, *, collection: str | None = None) -> list:
+    """The indexed chunks of one page of a document, in order (the text preview when the file is gone)."""
+    return [c for c in folio.store(collection).chunks(doc_ids=[doc_id]) if c.page == page]

@@ -32,10 +32,12 @@ class Settings:
     model: str = "bundled"              # "bundled", a registry name, or a path to a .gguf file
     llm_url: str = ""                   # an OpenAI-compatible server instead of the in-process model
     llm_api_key: str = ""               # its bearer token, if it wants one
-    n_ctx: int = 8192                   # capped by the model's trained context
+    n_ctx: int = 0                      # 0: 32768 (Mixtral's window), 2048 for the CPU stand-in; capped by the model
     n_threads: int = 0                  # 0: all cores
     n_gpu_layers: int = -1              # -1: as many as the plan says fit
     embedder: str = "use-multilingual-v3"
+    chroma_url: str = ""                # a Chroma server instead of the index under FOLIO_HOME
+    chroma_token: str = ""              # bearer token for the proxy in front of it
     # retrieval and answers
     top_k: int = 5                      # passages shown by `folio search`
     candidates: int = 24                # passages retrieved for an answer (packed while they fit)
@@ -98,7 +100,7 @@ class Settings:
         return replace(self, **_typed(changes))
 
     def as_dict(self) -> dict:
-        secret = {"auth", "llm_api_key"}
+        secret = {"auth", "llm_api_key", "chroma_token"}
         return {f.name: (str(v) if isinstance(v := getattr(self, f.name), Path) else v) for f in fields(self)
                 if f.name not in secret} | {name: "set" if getattr(self, name) else "" for name in secret}
 
@@ -123,3 +125,52 @@ def _typed(values: Mapping[str, Any]) -> dict[str, Any]:
         except ValueError:
             raise FolioError(f"Setting '{name}' must be a {kind}, not '{value}' (check FOLIO_{name.upper()} or folio.toml).") from None
     return typed
+
+
+# The settings a user changes from the web app; the others stay with the environment and folio.toml.
+USER_SETTINGS = ("candidates", "top_k", "temperature", "language", "n_ctx", "answer_tokens")
+
+
+def save_settings(settings: Settings, **changes: Any) -> Path:
+    """Write ``changes`` into ``FOLIO_HOME/folio.toml``, keeping what else the file holds; returns its path.
+
+    Only user-facing settings are accepted, checked like the environment's (type and range). The
+    file is replaced atomically. ``FOLIO_*`` variables still win over the file at the next start.
+
+    >>> import tempfile
+    >>> home = Path(tempfile.mkdtemp())
+    >>> path = save_settings(Settings(home=home), temperature="0.5", language="fr")
+    >>> print(path.read_text().strip())
+    temperature = 0.5
+    language = "fr"
+    >>> Settings.load(env={"FOLIO_HOME": str(home)}).language
+    'fr'
+    """
+    import tomli_w
+
+    from rag.documents import LANGUAGES
+
+    unknown = sorted(set(changes) - set(USER_SETTINGS))
+    if unknown:
+        raise FolioError(f"'{unknown[0]}' cannot be changed here; set FOLIO_{unknown[0].upper()} or edit folio.toml.")
+    typed = _typed(changes)
+    if "language" in typed and typed["language"] not in ("auto", *LANGUAGES):
+        raise FolioError(f"The answer language must be auto or one of {', '.join(LANGUAGES)}, not '{typed['language']}'.")
+    if "temperature" in typed and not 0.0 <= typed["temperature"] <= 2.0:
+        raise FolioError("The temperature must be between 0 and 2.")
+    for name, low in (("candidates", 1), ("top_k", 1), ("n_ctx", 512), ("answer_tokens", 16)):
+        if name in typed and typed[name] < low:
+            raise FolioError(f"Setting '{name}' must be at least {low}.")
+    path = settings.home / "folio.toml"
+    current: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            current = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise FolioError(f"{path}: it is not valid TOML ({error}); fix or delete it.") from None
+    current.update(typed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".toml.tmp")
+    temporary.write_text(tomli_w.dumps(current), encoding="utf-8")
+    os.replace(temporary, path)
+    return path

@@ -1,38 +1,29 @@
 """The web app: one Gradio page over :mod:`app.service`, and ``serve`` that starts it.
 
 The page only calls ``app.service`` and shows what comes back; it holds no retrieval or prompt
-logic. How the module is organised, top to bottom:
+logic. The app is four modules:
 
-1. **Text safety** — :func:`escape_text` (for Markdown: chat and banner) and :func:`escape_html`
-   (for the Sources panel). Document text and model output are never rendered as live HTML, and
-   Markdown image syntax is neutralised so an answer cannot make the browser fetch a remote image.
-2. **Rendering** — pure functions from service results to what a component shows: the banner,
-   the Sources panel, the stats line, the upload-results and documents tables.
-3. **Errors** — :func:`user_errors`, the one place where a :class:`~rag.errors.FolioError`
-   becomes ``gr.Error`` (for plain functions and for generators alike).
-4. **Session** — :class:`ChatSession`, kept per browser tab in ``gr.State``: the conversation
-   (question and answer text only) and the threading.Event the Stop button sets.
-5. **Handlers** — :class:`Handlers`, one method per user action or API endpoint.
-6. **Layout** — :func:`build_ui` assembles the page (banner, library column, chat column) and
-   wires the events; the named API endpoints are ``ask``, ``search`` and ``ingest``.
-7. **Serving** — :func:`serve`: refuse an unauthenticated non-loopback bind or a busy port *before*
-   anything heavy is built, build Folio once, index the sample documents on first start, launch, close on exit.
+- :mod:`app.ui_render` — pure functions from results to Markdown/HTML, and the text-safety rules
+  (document text and model output are never rendered as live HTML);
+- :mod:`app.ui_handlers` — one method per user action or API endpoint, the per-tab session, and
+  the one place a :class:`~rag.errors.FolioError` becomes ``gr.Error``;
+- :mod:`app.preview` — the cited page, rendered (PDF) or as text, with the passage highlighted;
+- this module — the layout (:func:`build_ui`: banner, chat column, library column, models and
+  settings panels, interface language) and serving (:func:`serve`: refuse an unauthenticated
+  non-loopback bind or a busy port *before* anything heavy is built, guard every request against
+  cross-site writes and DNS rebinding, index the sample documents on first start, launch, close).
 
->>> escape_text('<img src=x onerror=alert(1)> 5 & 6 ![logo](http://example.com/a.png)')
-'&lt;img src=x onerror=alert(1)&gt; 5 &amp; 6 !\\\\[logo](http://example.com/a.png)'
 >>> check_exposure(host="127.0.0.1", auth="")
 >>> check_exposure(host="0.0.0.0", auth="")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
 rag.errors.FolioError: Refusing to serve on 0.0.0.0 without a login, because anyone on the network could read ...
+>>> host_name("[::1]:7860"), host_name("localhost:7860"), host_name("evil.example")
+('::1', 'localhost', 'evil.example')
 """
 
 from __future__ import annotations
 
-import copy
-import functools
-import html
-import inspect
 import ipaddress
 import os
 import signal
@@ -40,275 +31,273 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
+from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import gradio as gr
 import pandas as pd
 
 from app import service
 from app.factory import Folio
+from app.i18n import ANSWER_LANGUAGES, UI_LANGUAGES, pick_language, t
 from app.settings import Settings
-from rag.answering import Done, Sources, Status, Token
+from app.ui_handlers import ChatSession, Handlers, ModelsReport
+from app.ui_render import CSS, DOCUMENT_COLUMNS, banner_markdown, results_frame
 from rag.errors import FolioError
 
 UPLOAD_TYPES = [".pdf", ".docx", ".md", ".txt", ".html", ".htm"]
-RESULT_COLUMNS = ["file", "status", "pages", "chunks", "language", "reason"]
-DOCUMENT_COLUMNS = ["name", "pages", "chunks", "language"]
 LOCAL_NAMES = {"localhost", "ip6-localhost"}
-STATUS_LINES = {"searching": "Searching your documents…", "generating": "Writing the answer…"}
+CONTEXT_SIZES = [2048, 4096, 8192, 16384, 32768]
 # System fonts only: the default theme would fetch web fonts, and nothing should leave the machine.
 THEME_FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "monospace"]
-CSS = """
-.folio-source { margin: 0 0 0.8em 0; }
-.folio-source-head { font-weight: 600; }
-.folio-source-text { white-space: pre-wrap; font-size: 0.92em; opacity: 0.9; }
-.folio-muted { opacity: 0.7; }
-"""
 
 
-# -- 1. text safety ---------------------------------------------------------------------------
-def escape_text(text: str) -> str:
-    """Text for a Markdown component: HTML special characters as entities, image syntax neutralised."""
-    return html.escape(str(text), quote=False).replace("![", "!\\[")
+# -- 1. layout ----------------------------------------------------------------------------------
+class Texts:
+    """The components whose words change with the interface language, and how to word each."""
+
+    def __init__(self) -> None:
+        self._items: dict[int, tuple[gr.components.Component, dict[str, str | Callable[[str], str]]]] = {}
+
+    def __call__(self, component, **attributes: str | Callable[[str], str]):
+        """Register ``component``: each attribute (label, value, placeholder, info) is a label key or lang → text."""
+        self._items.setdefault(component._id, (component, {}))[1].update(attributes)
+        return component
+
+    @property
+    def components(self) -> list:
+        return [component for component, _ in self._items.values()]
+
+    def updates(self, language: str) -> list[dict]:
+        return [gr.update(**{name: how(language) if callable(how) else t(language, how) for name, how in attrs.items()})
+                for _, attrs in self._items.values()]
 
 
-def escape_html(text: object) -> str:
-    """Text for an HTML component: every markup and template character as an entity."""
-    return html.escape(str(text), quote=True).replace("$", "&#36;").replace("`", "&#96;")
+def _heading(key: str) -> Callable[[str], str]:
+    return lambda language: f"### {t(language, key)}"
 
 
-# -- 2. rendering -----------------------------------------------------------------------------
-def banner_markdown(model_info: dict) -> str:
-    """The banner: what Folio is, the model in use, and the stand-in note when it applies."""
-    details = [escape_text(model_info["backend"])] if model_info.get("backend") else []
-    if model_info.get("n_ctx"):
-        details.append(f"context {int(model_info['n_ctx']):,} tokens")
-    lines = ["## Folio — ask your documents, offline and private",
-             f"Model: **{escape_text(model_info.get('name', 'none loaded'))}**"
-             + (f" ({', '.join(details)})" if details else "")]
-    if model_info.get("stand_in") and model_info.get("note"):
-        lines.append(f"> ⚠️ {escape_text(model_info['note'])}")
-    return "\n\n".join(lines)
-
-
-def sources_html(sources: list[dict], *, cited: Iterable[int] = ()) -> str:
-    """The numbered passages that went into the prompt, as escaped HTML; cited ones are marked."""
-    if not sources:
-        return "<p class='folio-muted'>No passages were found for this question.</p>"
-    cited = set(cited)
-    blocks = []
-    for source in sources:
-        mark = " ✓ cited" if source["n"] in cited else ""
-        head = f"[{source['n']}] {source['source']}, p. {source['page']}{mark}"
-        blocks.append(f"<div class='folio-source'><div class='folio-source-head'>{escape_html(head)}</div>"
-                      f"<div class='folio-source-text'>{escape_html(source['text'])}</div></div>")
-    return "\n".join(blocks)
-
-
-def stats_line(answer) -> str:
-    """Prompt tokens, time to first token and decoding speed of one answer."""
-    stats = answer.stats
-    line = (f"{stats.prompt_tokens} prompt tokens · TTFT {stats.ttft_s:.2f} s · "
-            f"{stats.tokens_per_s:.1f} tokens/s · {stats.completion_tokens} answer tokens")
-    searched = answer.extra.get("standalone_question")
-    if searched:
-        line += f" · searched for: {escape_text(searched)}"
-    return f"_{line}{' · stopped' if answer.stopped else ''}_"
-
-
-def results_frame(results: list[dict]) -> pd.DataFrame:
-    rows = [[r["name"], r["status"], r["pages"], r["chunks"], r["language"], r.get("reason") or ""] for r in results]
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
-
-
-def documents_frame(folio: Folio) -> pd.DataFrame:
-    rows = [[d.name, d.pages, d.chunks, d.language] for d in folio.documents()]
-    return pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
-
-
-# -- 3. errors --------------------------------------------------------------------------------
-def user_errors(fn: Callable) -> Callable:
-    """Turn a FolioError raised by ``fn`` (a function or a generator function) into ``gr.Error``."""
-    if inspect.isgeneratorfunction(fn):
-        @functools.wraps(fn)
-        def generator(*args, **kwargs):
-            try:
-                yield from fn(*args, **kwargs)
-            except FolioError as error:
-                raise _shown(error) from None
-        return generator
-
-    @functools.wraps(fn)
-    def function(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except FolioError as error:
-            raise _shown(error) from None
-    return function
-
-
-def _shown(error: FolioError) -> gr.Error:
-    # The message is the whole story (one sentence naming the file and the fix): no traceback in the log.
-    return gr.Error(str(error), print_exception=False)
-
-
-# -- 4. session -------------------------------------------------------------------------------
-class ChatSession:
-    """One browser tab's conversation and its Stop signal (kept in ``gr.State``)."""
-
-    def __init__(self, history: list[dict] | None = None) -> None:
-        self.history: list[dict] = list(history or [])
-        self.stop = threading.Event()
-
-    def __deepcopy__(self, memo: dict) -> "ChatSession":
-        # gr.State deep-copies its initial value; an Event cannot be copied, so a copy gets a fresh one.
-        return ChatSession(history=copy.deepcopy(self.history, memo))
-
-    def remember(self, question: str, answer: str) -> None:
-        self.history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
-
-    def shown(self) -> list[dict]:
-        """The conversation as the Chatbot shows it: every message escaped."""
-        return [{"role": m["role"], "content": escape_text(m["content"])} for m in self.history]
-
-
-# -- 5. handlers ------------------------------------------------------------------------------
-class Handlers:
-    """What each button and API endpoint does: call app.service, shape the result for display."""
-
-    def __init__(self, folio: Folio) -> None:
-        self.folio = folio
-
-    @user_errors
-    def ingest(self, files: list[str] | None, progress=gr.Progress()) -> list[dict]:
-        """Add uploaded files to the library; one result per file (added, replaced, unchanged, failed)."""
-        paths = [Path(f) for f in files or []]
-        if not paths:
-            raise FolioError("Choose one or more files first (PDF, DOCX, Markdown, text or HTML).")
-
-        def on_file(done: int, total: int, name: str) -> None:
-            progress((done, total), desc=f"Adding {name}", unit="files")
-
-        results = service.ingest_paths(self.folio, paths, names=[p.name for p in paths], on_file=on_file)
-        # The temporary upload path means nothing to the user (and API clients would take it for a file).
-        return [{k: v for k, v in r.as_dict().items() if k != "path"} for r in results]
-
-    def library(self, results: list[dict] | None) -> tuple:
-        """After an upload: the per-file results, the refreshed documents table, an emptied upload area."""
-        return results_frame(results or []), documents_frame(self.folio), None
-
-    def documents(self) -> pd.DataFrame:
-        return documents_frame(self.folio)
-
-    @user_errors
-    def search(self, query: str, k: int = 0) -> list[dict]:
-        """The ``k`` passages (0: the configured top_k) that best match ``query``: source, page, text, score."""
-        return [p.as_dict() for p in service.search_passages(self.folio, query, k=k or None)]
-
-    @user_errors
-    def ask(self, question: str, language: str = "auto") -> dict:
-        """Answer ``question`` from the library: answer, language, numbered sources, citations, stats."""
-        for event in service.answer_events(self.folio, question, language=language):
-            if isinstance(event, Done):
-                return event.answer.as_dict()
-        raise FolioError("The answer ended before it was complete; try asking again.")
-
-    @user_errors
-    def chat(self, question: str, session: ChatSession) -> Iterator[tuple]:
-        """Stream one answer into the chat: (question box, chat, sources, stats line) per update."""
-        question = (question or "").strip()
-        if not question:
-            raise FolioError("Type a question first.")
-        session.stop.clear()
-        shown = session.shown() + [{"role": "user", "content": escape_text(question)}]
-        yield "", shown + [{"role": "assistant", "content": ""}], "", STATUS_LINES["searching"]
-        pieces: list[str] = []
-        events = service.answer_events(self.folio, question, history=list(session.history), stop=session.stop)
-        for event in events:
-            if isinstance(event, Token):
-                pieces.append(event.text)
-                reply = {"role": "assistant", "content": escape_text("".join(pieces))}
-                yield gr.skip(), shown + [reply], gr.skip(), gr.skip()
-            elif isinstance(event, Sources):
-                yield gr.skip(), gr.skip(), sources_html(event.sources), gr.skip()
-            elif isinstance(event, Status):
-                yield gr.skip(), gr.skip(), gr.skip(), STATUS_LINES.get(event.message, event.message)
-            elif isinstance(event, Done):
-                answer = event.answer
-                session.remember(question, answer.text)
-                yield (gr.skip(), session.shown(), sources_html(answer.sources, cited=answer.citations["cited"]),
-                       stats_line(answer))
-
-    def stop(self, session: ChatSession) -> None:
-        """Ask the answer in progress to stop after the current token."""
-        session.stop.set()
-
-    def clear(self, session: ChatSession) -> tuple:
-        """Start a new conversation (the Chatbot's bin icon)."""
-        session.history.clear()
-        return [], "", ""
-
-
-# -- 6. layout --------------------------------------------------------------------------------
-def build_ui(folio: Folio) -> gr.Blocks:
-    """The page: banner; library (upload, results, documents) beside the chat (answer, stats, sources)."""
-    handlers = Handlers(folio)
+def build_ui(folio: Folio, *, models: ModelsReport | None = None) -> gr.Blocks:
+    """The page: banner and interface language; chat beside the library; models and settings panels."""
+    handlers = Handlers(folio, models=models or ModelsReport(folio.settings))
+    texts = Texts()
     with gr.Blocks(title="Folio", analytics_enabled=False) as demo:
-        gr.Markdown(banner_markdown(folio.model_info), elem_id="folio-banner")
+        with gr.Row(equal_height=False):
+            banner = gr.Markdown(banner_markdown(folio.model_info), elem_id="folio-banner", scale=5,
+                                 elem_classes=["folio-stand-in"] if folio.model_info.get("stand_in") else None)
+            texts(banner, value=lambda language: banner_markdown(folio.model_info, language=language))
+            ui = texts(gr.Dropdown(list(zip(UI_LANGUAGES.values(), UI_LANGUAGES)), value="en", scale=1, min_width=160,
+                                   label=t("en", "ui_language"), elem_id="folio-ui-language"), label="ui_language")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                _chat_column(handlers)
+                chat = _chat_column(handlers, texts)
             with gr.Column(scale=2):
-                docs_table = _library_column(handlers)
-        demo.load(handlers.documents, None, docs_table, api_visibility="private")
+                library = _library_column(handlers, texts)
+                models_md = _models_panel(handlers, texts)
+                _settings_panel(handlers, texts, chat["language"])
+        _wire_chat(handlers, chat, library, ui)
+        ui.change(texts.updates, ui, texts.components, queue=False, api_visibility="private")
+
+        def on_load(request: gr.Request):
+            language = pick_language(request.headers.get("accept-language") if request else None)
+            return (language, handlers.collections(library["collection"].value), *handlers.refresh(None),
+                    handlers.models_panel(wait=0))
+
+        demo.load(on_load, None, [ui, library["collection"], library["docs"], library["pick"], chat["scope"],
+                                  library["summary"], models_md], api_visibility="private")
         gr.api(handlers.ask, api_name="ask", concurrency_limit=1, concurrency_id="llm")
         gr.api(handlers.search, api_name="search")
     return demo
 
 
-def _library_column(handlers: Handlers) -> gr.Dataframe:
-    """Upload area, 'Add to library', per-file results and the documents table (returned)."""
-    gr.Markdown("### Library")
-    upload = gr.File(label="Documents (PDF, DOCX, Markdown, text, HTML)", file_count="multiple",
-                     file_types=UPLOAD_TYPES, elem_id="folio-upload")
-    add = gr.Button("Add to library", variant="primary", elem_id="folio-add")
-    results_json = gr.JSON(visible=False)
-    results = gr.Dataframe(value=results_frame([]), label="Upload results", interactive=False,
-                           elem_id="folio-results", wrap=True)
-    docs = gr.Dataframe(value=pd.DataFrame(columns=DOCUMENT_COLUMNS), label="Documents in the library",
-                        interactive=False, elem_id="folio-documents", wrap=True)
-    add.click(handlers.ingest, upload, results_json, api_name="ingest", concurrency_limit=1,
-              concurrency_id="library").success(
-        handlers.library, results_json, [results, docs, upload], api_visibility="private")
-    return docs
-
-
-def _chat_column(handlers: Handlers) -> None:
-    """The chat (its bin icon starts a new conversation), the stats line, question box, Ask, Stop, and Sources."""
-    session = gr.State(ChatSession())  # deep-copied per browser tab
-    chatbot = gr.Chatbot(label="Answers", elem_id="folio-chat", height=440, sanitize_html=True,
-                         allow_tags=False, latex_delimiters=[], feedback_options=None, buttons=["copy"],
-                         placeholder="Add documents, then ask a question about them.")
-    stats = gr.Markdown("", elem_id="folio-stats")
+def _chat_column(handlers: Handlers, texts: Texts) -> dict:
+    """The chat, its buttons, answer language and scope, the answer details, Sources and the page preview."""
+    folio = handlers.folio
+    c: dict = {"session": gr.State(ChatSession())}  # deep-copied per browser tab
+    c["chatbot"] = texts(gr.Chatbot(label=t("en", "answers"), elem_id="folio-chat", height=440, sanitize_html=True,
+                                    allow_tags=False, latex_delimiters=[], feedback_options=None, buttons=["copy"],
+                                    placeholder=t("en", "chat_placeholder")),
+                         label="answers", placeholder="chat_placeholder")
     with gr.Row():
-        question = gr.Textbox(placeholder="Ask a question about your documents…", show_label=False,
-                              lines=1, scale=6, elem_id="folio-question")
-        ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="folio-ask")
-        stop = gr.Button("Stop", variant="stop", scale=1, min_width=80, elem_id="folio-stop")
-    gr.Markdown("### Sources")
-    sources = gr.HTML("<p class='folio-muted'>The passages given to the model appear here.</p>",
-                      elem_id="folio-sources", js_on_load=None)
-    outputs = [question, chatbot, sources, stats]
-    for trigger in (ask.click, question.submit):
-        trigger(handlers.chat, [question, session], outputs, api_visibility="private",
-                concurrency_limit=1, concurrency_id="llm")
-    stop.click(handlers.stop, session, None, queue=False, api_visibility="private")
-    chatbot.clear(handlers.clear, session, [chatbot, sources, stats], queue=False, api_visibility="private")
+        c["question"] = texts(gr.Textbox(placeholder=t("en", "question"), show_label=False, lines=1, scale=6,
+                                         elem_id="folio-question"), placeholder="question")
+        c["ask"] = texts(gr.Button(t("en", "ask"), variant="primary", scale=1, min_width=80, elem_id="folio-ask"),
+                         value="ask")
+        c["stop"] = texts(gr.Button(t("en", "stop"), variant="stop", scale=1, min_width=80, elem_id="folio-stop"),
+                          value="stop")
+        c["regenerate"] = texts(gr.Button(t("en", "regenerate"), scale=1, min_width=110, elem_id="folio-regenerate"),
+                                value="regenerate")
+    with gr.Row():
+        c["language"] = texts(gr.Dropdown(list(zip(ANSWER_LANGUAGES.values(), ANSWER_LANGUAGES)),
+                                          value=folio.settings.language, label=t("en", "answer_language"), scale=1,
+                                          min_width=140, elem_id="folio-answer-language"), label="answer_language")
+        c["scope"] = texts(gr.Dropdown([], value=[], multiselect=True, label=t("en", "scope"), info=t("en", "scope_info"),
+                                       scale=4, elem_id="folio-scope"), label="scope", info="scope_info")
+    c["stats"] = gr.Markdown("", elem_id="folio-stats")
+    c["meter"] = gr.HTML("", elem_id="folio-meter")
+    texts(gr.Markdown(f"### {t('en', 'sources')}"), value=_heading("sources"))
+    c["sources"] = gr.HTML(f"<p class='folio-muted'>{t('en', 'sources_empty')}</p>", elem_id="folio-sources")
+    c["pick"] = texts(gr.Dropdown([], value=None, label=t("en", "preview"), elem_id="folio-preview-pick"),
+                      label="preview")
+    c["image"] = gr.Image(None, type="pil", format="png", interactive=False, show_label=False, visible=False,
+                          buttons=["fullscreen"], elem_id="folio-preview-image")
+    c["page"] = gr.HTML("", elem_id="folio-preview-text")
+    return c
 
 
-# -- 7. serving -------------------------------------------------------------------------------
+def _library_column(handlers: Handlers, texts: Texts) -> dict:
+    """Collections; upload, per-file results; the documents table with Delete and Re-index."""
+    folio = handlers.folio
+    lib: dict = {}
+    texts(gr.Markdown(f"### {t('en', 'library')}"), value=_heading("library"))
+    with gr.Row(equal_height=True):
+        lib["collection"] = texts(gr.Dropdown(service.collection_names(folio), value=folio.settings.collection,
+                                              label=t("en", "collection"), scale=1, elem_id="folio-collection"),
+                                  label="collection")
+        lib["new"] = texts(gr.Textbox(label=t("en", "new_collection"), scale=1, elem_id="folio-new-collection"),
+                           label="new_collection")
+    with gr.Row():
+        lib["create"] = texts(gr.Button(t("en", "create"), size="sm", elem_id="folio-create-collection"),
+                              value="create")
+        lib["drop"] = texts(gr.Button(t("en", "delete_collection"), size="sm", elem_id="folio-drop-collection"),
+                            value="delete_collection")
+    with gr.Column(visible=False, variant="panel", elem_id="folio-confirm-drop") as lib["confirm"]:
+        lib["confirm_text"] = gr.Markdown("")
+        with gr.Row():
+            lib["yes"] = texts(gr.Button(t("en", "confirm_delete"), variant="stop", elem_id="folio-confirm-yes"),
+                               value="confirm_delete")
+            lib["no"] = texts(gr.Button(t("en", "cancel"), elem_id="folio-confirm-no"), value="cancel")
+    lib["upload"] = texts(gr.File(label=t("en", "upload"), file_count="multiple", file_types=UPLOAD_TYPES,
+                                  elem_id="folio-upload"), label="upload")
+    lib["add"] = texts(gr.Button(t("en", "add"), variant="primary", elem_id="folio-add"), value="add")
+    lib["results_json"] = gr.JSON(visible=False)
+    lib["results"] = texts(gr.Dataframe(value=results_frame([]), label=t("en", "results"), interactive=False,
+                                        elem_id="folio-results", wrap=True), label="results")
+    lib["docs"] = texts(gr.Dataframe(value=pd.DataFrame(columns=DOCUMENT_COLUMNS), label=t("en", "documents"),
+                                     interactive=False, elem_id="folio-documents", wrap=True,
+                                     column_widths=["34%", "13%", "14%", "15%", "24%"]), label="documents")
+    lib["pick"] = texts(gr.Dropdown([], value=None, label=t("en", "document"), elem_id="folio-doc-pick"),
+                        label="document")
+    with gr.Row():
+        lib["remove"] = texts(gr.Button(t("en", "delete"), variant="stop", size="sm", elem_id="folio-doc-delete"),
+                              value="delete")
+        lib["reindex"] = texts(gr.Button(t("en", "reindex"), size="sm", elem_id="folio-doc-reindex"), value="reindex")
+    lib["summary"] = gr.Markdown("", elem_id="folio-library-summary")
+    lib["message"] = gr.Markdown("", elem_id="folio-library-message")
+    return lib
+
+
+def _models_panel(handlers: Handlers, texts: Texts) -> gr.Markdown:
+    with texts(gr.Accordion(t("en", "models"), open=False, elem_id="folio-models"), label="models") as panel:
+        markdown = gr.Markdown("", elem_id="folio-models-text")
+    panel.expand(handlers.models_panel, None, markdown, queue=False, api_visibility="private")
+    return markdown
+
+
+def _settings_panel(handlers: Handlers, texts: Texts, answer_language: gr.Dropdown) -> None:
+    s = handlers.folio.settings
+    with texts(gr.Accordion(t("en", "settings"), open=False, elem_id="folio-settings"), label="settings"):
+        candidates = texts(gr.Slider(1, 64, value=s.candidates, step=1, label=t("en", "candidates"),
+                                     elem_id="folio-set-candidates"), label="candidates")
+        temperature = texts(gr.Slider(0.0, 1.5, value=s.temperature, step=0.05, label=t("en", "temperature"),
+                                      elem_id="folio-set-temperature"), label="temperature")
+        language = texts(gr.Dropdown(list(zip(ANSWER_LANGUAGES.values(), ANSWER_LANGUAGES)), value=s.language,
+                                     label=t("en", "default_language"), elem_id="folio-set-language"),
+                         label="default_language")
+        sizes = sorted(set(CONTEXT_SIZES) | {s.n_ctx})
+        n_ctx = texts(gr.Dropdown(sizes, value=s.n_ctx, label=t("en", "n_ctx"), info=t("en", "n_ctx_info"),
+                                  elem_id="folio-set-n-ctx"), label="n_ctx", info="n_ctx_info")
+        save = texts(gr.Button(t("en", "save"), variant="primary", elem_id="folio-set-save"), value="save")
+        message = gr.Markdown("", elem_id="folio-settings-message")
+    save.click(handlers.save, [candidates, temperature, language, n_ctx], [message, answer_language],
+               api_visibility="private")
+
+
+def _wire_chat(handlers: Handlers, c: dict, lib: dict, ui: gr.Dropdown) -> None:
+    """Every event of the page, in one place."""
+    collection, scope = lib["collection"], c["scope"]
+    library_outputs = [lib["docs"], lib["pick"], scope, lib["summary"]]
+    lib["add"].click(handlers.ingest, [lib["upload"], collection], lib["results_json"], api_name="ingest",
+                     concurrency_limit=1, concurrency_id="library").success(
+        handlers.library, [lib["results_json"], collection], [lib["results"], lib["upload"], *library_outputs],
+        api_visibility="private")
+    private = {"api_visibility": "private"}
+    lib["remove"].click(handlers.remove, [lib["pick"], collection], [lib["message"], *library_outputs],
+                        concurrency_limit=1, concurrency_id="library", **private)
+    lib["reindex"].click(handlers.reindex, [lib["pick"], collection], [lib["message"], *library_outputs],
+                         concurrency_limit=1, concurrency_id="library", **private)
+    lib["docs"].select(handlers.pick_row, None, lib["pick"], **private)
+    collection.change(handlers.refresh, collection, library_outputs, **private)
+    for trigger in (lib["create"].click, lib["new"].submit):
+        trigger(handlers.create_collection, lib["new"], [collection, lib["new"]], **private)
+    lib["drop"].click(handlers.ask_drop, collection, [lib["confirm"], lib["confirm_text"]], **private)
+    lib["yes"].click(handlers.drop, collection, [lib["confirm"], collection, lib["message"]],
+                     concurrency_limit=1, concurrency_id="library", **private)
+    lib["no"].click(handlers.cancel_drop, None, lib["confirm"], **private)
+
+    answer_outputs = [c["question"], c["chatbot"], c["sources"], c["stats"], c["meter"], c["pick"]]
+    options = [c["language"], collection, scope, ui]
+    for trigger in (c["ask"].click, c["question"].submit):
+        trigger(handlers.chat, [c["question"], c["session"], *options], answer_outputs, concurrency_limit=1,
+                concurrency_id="llm", **private)
+    c["regenerate"].click(handlers.regenerate, [c["session"], *options], answer_outputs, concurrency_limit=1,
+                          concurrency_id="llm", **private)
+    c["stop"].click(handlers.stop, c["session"], None, queue=False, **private)
+    c["chatbot"].clear(handlers.clear, c["session"], [c["chatbot"], c["sources"], c["stats"], c["meter"], c["pick"]],
+                       queue=False, **private)
+    c["pick"].change(handlers.preview, [c["pick"], c["session"]], [c["image"], c["page"]], **private)
+
+
+# -- 2. request guard -------------------------------------------------------------------------------
+def host_name(host: str) -> str:
+    """The name in a Host or Origin value, without port or brackets."""
+    return (urlsplit(host if "//" in host else f"//{host}").hostname or "").lower()
+
+
+class RequestGuard:
+    """ASGI middleware: refuse cross-site writes, and (on a loopback bind) other host names.
+
+    A web page on another site can make the browser POST to 127.0.0.1 (a form upload needs no CORS
+    preflight); such requests carry that site's ``Origin`` and are refused. A DNS-rebinding page
+    reaches 127.0.0.1 under its own host name; on a loopback bind only loopback names are served.
+    """
+
+    WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+    def __init__(self, app, *, loopback_only: bool = True) -> None:
+        self.app = app
+        self.loopback_only = loopback_only
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            host = headers.get("host", "")
+            reason = None
+            if self.loopback_only and not is_loopback(host_name(host)):
+                reason = "Folio answers only on this machine's loopback address."
+            elif scope["method"] in self.WRITES and "origin" in headers and \
+                    urlsplit(headers["origin"]).netloc.lower() != host.lower():
+                reason = "Cross-site requests are refused."
+            if reason:
+                from starlette.responses import PlainTextResponse
+
+                await PlainTextResponse(reason, status_code=403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def launch_options(settings: Settings) -> dict:
+    """What every launch of the page passes to Gradio (``serve`` and the tests alike)."""
+    from starlette.middleware import Middleware
+
+    return {"max_file_size": f"{settings.max_upload_mb}mb", "share": False, "ssr_mode": False, "pwa": False,
+            "mcp_server": False, "footer_links": ["api", "settings"], "css": CSS,
+            "theme": gr.themes.Default(font=THEME_FONTS, font_mono=MONO_FONTS),
+            "app_kwargs": {"middleware": [Middleware(RequestGuard, loopback_only=is_loopback(settings.host))]}}
+
+
+# -- 3. serving -------------------------------------------------------------------------------------
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is reachable only from this machine."""
     if host.strip().lower() in LOCAL_NAMES:
@@ -365,13 +354,12 @@ def serve(settings: Settings) -> int:
 
     folio = build(settings, writer=True)
     try:
+        models = ModelsReport(settings)  # hardware probe and offload plan, off the request path
         _index_samples(folio)
-        demo = build_ui(folio)
+        demo = build_ui(folio, models=models)
         _stop_on_sigterm()
         demo.launch(server_name=settings.host, server_port=settings.port, auth=parse_auth(settings.auth),
-                    max_file_size=f"{settings.max_upload_mb}mb", share=False, ssr_mode=False, pwa=False,
-                    mcp_server=False, footer_links=["api", "settings"], css=CSS,
-                    theme=gr.themes.Default(font=THEME_FONTS, font_mono=MONO_FONTS))
+                    **launch_options(settings))
     finally:
         folio.close()
     return 0

@@ -113,14 +113,8 @@ def bench_ttft(model: LlamaCppChatModel, *, context_tokens: int = 6000, repeats:
 
 
 def load(path: Path, *, n_ctx: int, threads: int) -> LlamaCppChatModel:
-    """The model with ``threads`` threads for decoding and for prompts alike.
-
-    llama-cpp-python gives prompt evaluation one thread per core unless ``n_threads_batch`` says
-    otherwise, which :class:`LlamaCppChatModel` does not pass; the context is set here instead.
-    """
-    model = LlamaCppChatModel(path, n_ctx=n_ctx, n_threads=threads)
-    model._llama._ctx.set_n_threads(threads, threads)
-    return model
+    """The model with ``threads`` threads for decoding and for prompts alike."""
+    return LlamaCppChatModel(path, n_ctx=n_ctx, n_threads=threads)
 
 
 def machine() -> str:

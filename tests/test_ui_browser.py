@@ -1,9 +1,16 @@
 """The web app, driven like a user in a real browser, plus fast checks of what needs no browser.
 
-The browser test starts the real ``folio serve`` (bundled GGUF, real embedder, real Chroma) in a
-subprocess and drives it with Debian's Chromium through Playwright: upload a file, see it added,
-ask a question, watch the answer stream in and the Sources panel name the file and page.
-Screenshots go to ``tmp_path``, and also to ``$FOLIO_SCREENSHOTS`` when that is set.
+Two apps serve the browser tests, one each per module:
+
+- ``served``: the real ``folio serve`` (bundled GGUF, real embedder, real Chroma) in a subprocess,
+  with a 1 MB upload limit: upload, stream an answer, follow up, preview the cited PDF page,
+  the Models and Settings panels, and HTTP probes of what must be refused;
+- ``fake``: the same page served from this process over a fake chat model that repeats its first
+  source (so hostile document text reaches the answer) and a hashing embedder: fast, deterministic
+  checks of regenerate, the library (collections, delete, re-index, scope), the page preview, the
+  interface language, and that nothing hostile renders or fetches anything.
+
+Screenshots go to ``tmp_path``, and to ``$FOLIO_SCREENSHOTS`` (e.g. docs/screenshots) when set.
 """
 
 from __future__ import annotations
@@ -11,139 +18,435 @@ from __future__ import annotations
 import copy
 import json
 import os
-import shutil
 import time
+import tomllib
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from app.settings import Settings
 from rag.errors import FolioError
-from tests.ui_helpers import chromium_page, folio_server, in_process_app
+from tests.docs_factory import make_pdf
+from tests.ui_helpers import chromium_browser, choose, folio_server, in_process_app, new_page
 
 # Read at import: the autouse fixture in conftest clears FOLIO_* variables before each test runs.
 SCREENSHOTS = os.environ.get("FOLIO_SCREENSHOTS", "")
+SCREENSHOT_MAX_BYTES = 300_000
 
 DEPOTS = ("The Lausanne depot opens at 05:30 and closes at 23:00. The Geneva depot opens at 06:00 and closes "
-          "at 22:30. Night buses wait at the <b>depot</b> gate & leave on the hour.\n")
+          "at 22:30. Night buses wait at the <b>depot</b> gate & leave on the hour.")
+HANDBOOK_PAGE_1 = "Valmont Rail staff handbook. Chapter 1 describes uniforms, lockers and the canteen menu."
+TICKETS = "# Tickets\n\nA day pass costs 12 francs. Children under six travel free with an adult.\n"
+BRAKES = "Safety first. The brakes of every railcar are checked every Monday by the depot team."
 QUESTION = "When does the Lausanne depot open?"
+LOCAL_PREFIXES = ("data:", "blob:", "about:")
 
-# Records the length of the newest assistant message each time the chat changes.
+# Records the length of the newest assistant message each time the chat changes, and every stats line.
 WATCH_ANSWER = """() => {
   window.__folioLengths = [];
+  window.__folioStats = [];
   const chat = document.querySelector('#folio-chat');
+  const stats = document.querySelector('#folio-stats');
   new MutationObserver(() => {
     const bots = chat.querySelectorAll('[data-testid="bot"]');
     if (bots.length) window.__folioLengths.push(bots[bots.length - 1].innerText.trim().length);
   }).observe(chat, {subtree: true, childList: true, characterData: true});
+  new MutationObserver(() => window.__folioStats.push(stats.innerText))
+    .observe(stats, {subtree: true, childList: true, characterData: true});
+}"""
+# A new answer is complete once the stats line was cleared (a status line) and then shows tokens/s again.
+ANSWERED = """() => {
+  const seen = window.__folioStats, cleared = seen.findIndex(text => !text.includes('tokens/s'));
+  return cleared >= 0 && seen.slice(cleared).some(text => text.includes('tokens/s'));
 }"""
 
 
+# -- fixtures ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser():
+    with chromium_browser() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The real ``folio serve``: (url, log path, FOLIO_HOME)."""
+    tmp = tmp_path_factory.mktemp("served")
+    samples = tmp / "no-samples"
+    samples.mkdir()
+    home = tmp / "home"
+    env = {"FOLIO_HOME": str(home), "FOLIO_SAMPLE_DOCS": str(samples), "FOLIO_N_CTX": "2048",
+           "FOLIO_ANSWER_TOKENS": "48", "FOLIO_TEMPERATURE": "0", "FOLIO_MAX_UPLOAD_MB": "1"}
+    with folio_server(tmp, env=env) as (url, log):
+        yield url, log, home
+
+
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory):
+    """The page over a fake chat model, served from this process: (url, folio)."""
+    from app.factory import build
+    from rag.chat import FakeChatModel
+
+    home = tmp_path_factory.mktemp("fake") / "home"
+    folio = build(Settings.for_tests(home, embedder="fake-hash-64"), chat=FakeChatModel())
+    try:
+        with in_process_app(folio) as url:
+            yield url, folio
+    finally:
+        folio.close()
+
+
+@pytest.fixture
+def files(tmp_path) -> dict[str, Path]:
+    depots = make_pdf(tmp_path / "depots.pdf", [HANDBOOK_PAGE_1, DEPOTS])
+    tickets = tmp_path / "tickets.md"
+    tickets.write_text(TICKETS, encoding="utf-8")
+    brakes = make_pdf(tmp_path / "brakes.pdf", [BRAKES])
+    return {"depots": depots, "tickets": tickets, "brakes": brakes}
+
+
+# -- helpers ----------------------------------------------------------------------------------
 def _screenshot(page, tmp_path: Path, name: str) -> Path:
+    """A full-page PNG; the copy for the docs is reduced to 256 colours to stay small."""
     path = tmp_path / name
     page.screenshot(path=str(path), full_page=True)
     if SCREENSHOTS:
+        from PIL import Image
+
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(SCREENSHOTS) / name)
+        with Image.open(path) as image:
+            image.convert("RGB").quantize(colors=256).save(Path(SCREENSHOTS) / name, optimize=True)
+        assert (Path(SCREENSHOTS) / name).stat().st_size < SCREENSHOT_MAX_BYTES
     return path
 
 
-def _server_env(tmp_path: Path) -> dict[str, str]:
-    samples = tmp_path / "no-samples"
-    samples.mkdir()
-    return {"FOLIO_HOME": str(tmp_path / "home"), "FOLIO_SAMPLE_DOCS": str(samples), "FOLIO_N_CTX": "2048",
-            "FOLIO_ANSWER_TOKENS": "48", "FOLIO_TEMPERATURE": "0"}
+def _open(page, url: str) -> None:
+    """Load the page and wait until its start-up event has filled the library."""
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    expect(page.locator("#folio-library-summary")).to_contain_text("passages indexed", timeout=30_000)
 
 
-def _upload(page, expect, document: Path) -> None:
-    page.locator("#folio-upload input[type=file]").set_input_files(str(document))
+def _record_requests(page) -> list[str]:
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    return urls
+
+
+def _leaving(urls: list[str]) -> list[str]:
+    """The requests that went anywhere but this machine."""
+    return [u for u in urls if not u.startswith(LOCAL_PREFIXES)
+            and urlsplit(u).hostname not in ("127.0.0.1", "localhost", "::1")]
+
+
+def _upload(page, expect, *documents: Path) -> None:
+    page.locator("#folio-upload input[type=file]").set_input_files([str(d) for d in documents])
     page.get_by_role("button", name="Add to library", exact=True).click()
     results = page.locator("#folio-results")
-    expect(results).to_contain_text(document.name, timeout=60_000)
-    expect(results).to_contain_text("added")
-    expect(page.locator("#folio-documents")).to_contain_text(document.name)
+    for document in documents:
+        expect(results).to_contain_text(document.name, timeout=60_000)
+        expect(page.locator("#folio-documents")).to_contain_text(document.name)
+    expect(results).not_to_contain_text("failed")
 
 
-def _ask(page, expect, question: str) -> str:
+def _ask(page, expect, question: str, *, button: str = "Ask") -> str:
     page.evaluate(WATCH_ANSWER)
-    page.locator("#folio-question textarea").fill(question)
-    page.get_by_role("button", name="Ask", exact=True).click()
+    if button == "Ask":
+        page.locator("#folio-question textarea").fill(question)
+    page.get_by_role("button", name=button, exact=True).click()
     expect(page.locator("#folio-chat [data-testid='user']").last).to_contain_text(question, timeout=30_000)
-    expect(page.locator("#folio-stats")).to_contain_text("tokens/s", timeout=120_000)
+    page.wait_for_function(ANSWERED, timeout=120_000)
     return page.locator("#folio-chat [data-testid='bot']").last.inner_text().strip()
 
 
+# -- the real app -------------------------------------------------------------------------------
 @pytest.mark.browser
-def test_upload_ask_and_see_sources(tmp_path):
+def test_upload_ask_follow_up_and_preview_the_cited_page(served, browser, files, tmp_path):
     from playwright.sync_api import expect
 
-    document = tmp_path / "depots.txt"
-    document.write_text(DEPOTS, encoding="utf-8")
+    url, log, _ = served
     started = time.monotonic()
-    with chromium_page() as page, folio_server(tmp_path, env=_server_env(tmp_path)) as (url, log):
-        page.goto(url)
-        expect(page.locator("#folio-banner")).to_contain_text("Model:", timeout=30_000)
-        expect(page.locator("#folio-banner")).to_contain_text("stands in for Mixtral")
-        _upload(page, expect, document)
-        _screenshot(page, tmp_path, "folio-library.png")
+    page = new_page(browser)
+    requests = _record_requests(page)
+    _open(page, url)
+    banner = page.locator("#folio-banner")
+    expect(banner).to_contain_text("Model:", timeout=30_000)
+    expect(banner).to_contain_text("stands in for Mixtral")
+    _upload(page, expect, files["depots"], files["tickets"])
+    expect(page.locator("#folio-documents")).to_contain_text(time.strftime("%Y-%m-%d", time.gmtime()))
+    _screenshot(page, tmp_path, "folio-library.png")
 
-        answer = _ask(page, expect, QUESTION)
-        lengths = [n for n in page.evaluate("window.__folioLengths") if n > 0]
-        assert answer, "the assistant message is empty"
-        assert len(set(lengths)) >= 2, f"the answer did not grow while streaming (lengths seen: {lengths})"
-        assert lengths[0] < max(lengths), f"the first streamed text was already the longest: {lengths}"
+    answer = _ask(page, expect, QUESTION)
+    lengths = [n for n in page.evaluate("window.__folioLengths") if n > 0]
+    assert answer, "the assistant message is empty"
+    assert len(set(lengths)) >= 2, f"the answer did not grow while streaming (lengths seen: {lengths})"
+    assert lengths[0] < max(lengths), f"the first streamed text was already the longest: {lengths}"
 
-        sources = page.locator("#folio-sources")
-        expect(sources).to_contain_text("[1] depots.txt, p. 1")
-        expect(sources).to_contain_text("Lausanne depot opens at 05:30")
-        # Document text is shown as text, never as live HTML.
-        expect(sources).to_contain_text("<b>depot</b> gate & leave")
-        assert page.locator("#folio-sources b").count() == 0
-        expect(page.locator("#folio-stats")).to_contain_text("prompt tokens")
-        shot = _screenshot(page, tmp_path, "folio-answer.png")
+    sources = page.locator("#folio-sources")
+    expect(sources).to_contain_text("depots.pdf, p. 2")
+    expect(sources).to_contain_text("Lausanne depot opens at 05:30")
+    expect(sources).to_contain_text("<b>depot</b> gate & leave")  # document text is shown as text
+    assert page.locator("#folio-sources b").count() == 0
+    stats = page.locator("#folio-stats")
+    expect(stats).to_contain_text("prompt tokens")
+    expect(stats).to_contain_text("TTFT")
+    # The context meter: a stacked bar out of the 2,048-token window, with the answer's reserve.
+    expect(page.locator("#folio-meter")).to_contain_text("of 2,048 tokens")
+    expect(page.locator("#folio-meter")).to_contain_text("answer reserve 48")
+    assert page.locator("#folio-meter-bar span").count() >= 3
 
-        endpoints = json.load(urllib.request.urlopen(url + "gradio_api/info", timeout=30))["named_endpoints"]
-        assert {"/ask", "/search", "/ingest"} <= set(endpoints)
+    # The cited PDF page, rendered, with the passage highlighted.
+    _pick_source(page, "depots.pdf, p. 2")
+    expect(page.locator("#folio-preview-text")).to_contain_text("depots.pdf, p. 2: passage highlighted", timeout=20_000)
+    image = page.locator("#folio-preview-image img")
+    expect(image).to_be_visible()
+    assert page.evaluate("() => document.querySelector('#folio-preview-image img').naturalWidth") >= 600
+
+    # A follow-up is rewritten into a standalone question, and the rewrite is shown.
+    _ask(page, expect, "And the Geneva one?")
+    expect(stats).to_contain_text("Searched for:")
+    assert page.locator("#folio-chat [data-testid='user']").count() == 2
+    _pick_source(page, "depots.pdf, p. 2")
+    expect(image).to_be_visible(timeout=20_000)
+    shot = _screenshot(page, tmp_path, "folio-answer.png")
+
+    endpoints = json.load(urllib.request.urlopen(url + "gradio_api/info", timeout=30))["named_endpoints"]
+    assert {"/ask", "/search", "/ingest"} <= set(endpoints)
+    assert _leaving(requests) == [], f"the page fetched from elsewhere: {_leaving(requests)}"
+    page.close()
     output = log.read_text(errors="replace")
     assert "Indexed 0 sample files" in output and "Traceback" not in output, output
     assert shot.stat().st_size > 10_000
     print(f"browser flow took {time.monotonic() - started:.1f} s; screenshots in {tmp_path}")
 
 
-HOSTILE = ('Depot <img src="http://127.0.0.9/x.png" onerror="document.title=1"> opens '
-           '![pixel](http://127.0.0.9/p.png) at six & <b>early</b>.')
+def _pick_source(page, text: str) -> None:
+    """Choose the preview picker's option containing ``text`` (e.g. '[2] depots.pdf, p. 2')."""
+    page.locator("#folio-preview-pick input").click()
+    page.get_by_role("option").filter(has_text=text).first.click()
 
 
 @pytest.mark.browser
-def test_document_text_and_model_output_never_render_as_html(tmp_path):
-    """The fake model repeats the passage, so both the chat and the Sources panel get hostile text."""
+def test_models_panel_and_settings_saved_to_folio_toml(served, browser, tmp_path):
     from playwright.sync_api import expect
 
-    from app.factory import build
-    from rag.chat import FakeChatModel
+    url, _, home = served
+    page = new_page(browser)
+    _open(page, url)
+    expect(page.locator("#folio-banner")).to_contain_text("Model:", timeout=30_000)
+    page.locator("#folio-models").get_by_text("Model", exact=True).click()
+    panel = page.locator("#folio-models-text")
+    expect(panel).to_contain_text("Q4_1", timeout=20_000)           # quantization, from the GGUF header
+    expect(panel).to_contain_text("CPU only")                       # no GPU layers here
+    expect(panel).to_contain_text("2,048 tokens")
+    expect(panel).to_contain_text("folio models pull mixtral-8x7b-instruct:q4_k_m")
+    expect(panel).to_contain_text("Plan:")
 
+    page.locator("#folio-settings").get_by_text("Settings", exact=True).click()
+    _set_slider(page, "folio-set-temperature", "0.3")
+    _set_slider(page, "folio-set-candidates", "9")
+    choose(page, "folio-set-language", "FR")
+    choose(page, "folio-set-n-ctx", "4096")
+    page.get_by_role("button", name="Save settings").click()
+    message = page.locator("#folio-settings-message")
+    expect(message).to_contain_text("Saved to", timeout=20_000)
+    expect(message).to_contain_text("next start")
+    expect(message).to_contain_text("FOLIO_TEMPERATURE")  # the test server sets it: the file will not win
+    saved = tomllib.loads((home / "folio.toml").read_text(encoding="utf-8"))
+    assert saved == {"candidates": 9, "temperature": 0.3, "language": "fr", "n_ctx": 4096}
+    expect(page.locator("#folio-answer-language input")).to_have_value("FR")
+    _screenshot(page, tmp_path, "folio-models-settings.png")
+    page.close()
+
+
+def _set_slider(page, elem_id: str, value: str) -> None:
+    """Type ``value`` into a slider's number box (again if the freshly opened panel was still mounting)."""
+    from playwright.sync_api import expect
+
+    box, track = page.locator(f"#{elem_id} input[type=number]"), page.locator(f"#{elem_id} input[type=range]")
+    expect(box).to_be_visible()
+    for attempt in range(3):
+        box.fill(value)
+        box.press("Tab")
+        try:
+            expect(track).to_have_value(value, timeout=2_000)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise
+
+
+def test_http_probes_are_refused(served, tmp_path):
+    """File routes outside the app, an upload over the limit, cross-site and DNS-rebinding requests."""
+    import httpx
+
+    url, _, _ = served
+    with httpx.Client(base_url=url, timeout=30) as client:
+        probes = ["/gradio_api/file=/etc/passwd", "/gradio_api/file=../../etc/passwd",
+                  "/gradio_api/file=%2e%2e%2f%2e%2e%2fetc%2fpasswd", "/gradio_api/file=..%2f..%2f..%2fetc%2fpasswd",
+                  "/gradio_api/file=%2fetc%2fpasswd", "/file=/etc/passwd", "/file=../../etc/passwd",
+                  "/gradio_api/file=" + str(Path.home() / ".bashrc")]
+        for probe in probes:
+            response = client.get(probe)
+            assert response.status_code in (403, 404), (probe, response.status_code)
+            assert "root:" not in response.text, probe
+
+        big = {"files": ("big.txt", b"a" * (2 * 1024 * 1024), "text/plain")}
+        response = client.post("/gradio_api/upload", files=big)
+        assert response.status_code == 413, response.text
+
+        small = {"files": ("note.txt", b"hello", "text/plain")}
+        assert client.post("/gradio_api/upload", files=small).status_code == 200
+        own = client.post("/gradio_api/upload", files=small, headers={"Origin": url.rstrip("/")})
+        assert own.status_code == 200
+        evil = client.post("/gradio_api/upload", files=small, headers={"Origin": "http://evil.example"})
+        assert evil.status_code == 403 and "access-control-allow-origin" not in evil.headers
+        null = client.post("/gradio_api/queue/join", content=b"{}", headers={"Origin": "null",
+                                                                               "Content-Type": "text/plain"})
+        assert null.status_code == 403
+        port = urlsplit(url).port
+        rebound = client.get("/", headers={"Host": f"attacker.example:{port}"})
+        assert rebound.status_code == 403
+
+
+# -- the page over a fake model ------------------------------------------------------------------
+HOSTILE = ("Depot <script>document.title='pwned'</script> opens "
+           '<img src="http://127.0.0.9/x.png" onerror="document.title=1"> at six & <b>early</b> '
+           "[click me](javascript:document.title='js') <a href=\"javascript:alert(1)\">there</a> "
+           "![pixel](http://example.com/x.png) ![local](http://127.0.0.9/p.png).")
+
+
+@pytest.mark.browser
+def test_hostile_document_text_never_renders_or_fetches(fake, browser, tmp_path):
+    """The fake model repeats the passage, so the chat, Sources and the page preview all get hostile text."""
+    from playwright.sync_api import expect
+
+    url, _ = fake
     document = tmp_path / "hostile.md"
     document.write_text(HOSTILE, encoding="utf-8")
-    folio = build(Settings.for_tests(tmp_path / "home", embedder="fake-hash-64"), chat=FakeChatModel())
-    try:
-        with chromium_page() as page, in_process_app(folio) as url:
-            requests: list[str] = []
-            page.on("request", lambda request: requests.append(request.url))
-            page.goto(url)
-            _upload(page, expect, document)
-            answer = _ask(page, expect, "When does the depot open?")
-            assert "<img src=" in answer and "![pixel](http://127.0.0.9/p.png)" in answer and "<b>early</b>" in answer
-            expect(page.locator("#folio-sources")).to_contain_text("<b>early</b>")
-            for area in ("#folio-chat", "#folio-sources"):
-                assert page.locator(f"{area} img").count() == 0 and page.locator(f"{area} b").count() == 0
-            assert page.title() == "Folio"
-            assert [u for u in requests if not u.startswith(url)] == []
-    finally:
-        folio.close()
+    page = new_page(browser)
+    requests = _record_requests(page)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    _open(page, url)
+    _upload(page, expect, document)
+    answer = _ask(page, expect, "When does the depot open?")
+    assert "<script>" in answer and "<img src=" in answer and "<b>early</b>" in answer
+    assert "![pixel](http://example.com/x.png)" in answer and "javascript:" in answer
+    expect(page.locator("#folio-sources")).to_contain_text("<b>early</b>")
+    expect(page.locator("#folio-preview-text")).to_contain_text("<script>", timeout=20_000)
+    for area in ("#folio-chat", "#folio-sources", "#folio-preview-text", "#folio-stats"):
+        for tag in ("img", "b", "script", "a[href^='javascript']"):
+            assert page.locator(f"{area} {tag}").count() == 0, f"{tag} rendered in {area}"
+    # Markdown may turn a bare URL into a link (a click opens a new tab); never a javascript: one.
+    hrefs = page.locator("#folio-chat a, #folio-sources a, #folio-preview-text a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href') || '')")
+    assert all(not h or h.startswith(("http://", "https://")) for h in hrefs), hrefs
+    assert page.title() == "Folio" and dialogs == []
+    assert _leaving(requests) == [], _leaving(requests)
+    assert not any("127.0.0.9" in u for u in requests)
+    page.close()
 
 
-# -- no browser --------------------------------------------------------------------------------
+@pytest.mark.browser
+def test_regenerate_clear_and_the_cited_pdf_page(fake, browser, files):
+    from playwright.sync_api import expect
+
+    url, folio = fake
+    page = new_page(browser)
+    _open(page, url)
+    _upload(page, expect, files["brakes"])
+    first = _ask(page, expect, "How often are the brakes checked?")
+    assert "checked every Monday" not in first or "[1]" in first
+    expect(page.locator("#folio-sources mark")).to_have_count(1)  # the supporting quote, highlighted
+    expect(page.locator("#folio-chat [data-testid='bot']").last).to_contain_text("brakes.pdf, p. 1")
+    expect(page.locator("#folio-preview-text")).to_contain_text("brakes.pdf, p. 1: passage highlighted",
+                                                                timeout=20_000)
+    expect(page.locator("#folio-preview-image img")).to_be_visible()
+
+    assert folio.chat.calls[-1][0]["content"].startswith("You are Folio")
+    choose(page, "folio-answer-language", "FR")  # the answer language goes into the prompt's rules
+    again = _ask(page, expect, "How often are the brakes checked?", button="Regenerate")
+    assert again == first  # the fake repeats its source: the same answer, in place of the first
+    assert folio.chat.calls[-1][0]["content"].startswith("Tu es Folio")
+    expect(page.locator("#folio-chat [data-testid='user']")).to_have_count(1)
+    expect(page.locator("#folio-chat [data-testid='bot']")).to_have_count(1)
+
+    page.locator("#folio-chat button[aria-label='Clear']").first.click()
+    expect(page.locator("#folio-chat [data-testid='user']")).to_have_count(0)
+    page.get_by_role("button", name="Regenerate", exact=True).click()
+    expect(page.get_by_text("There is no answer to regenerate yet")).to_be_visible(timeout=10_000)
+    page.close()
+
+
+@pytest.mark.browser
+def test_collections_scope_delete_and_reindex(fake, browser, files):
+    from playwright.sync_api import expect
+
+    url, folio = fake
+    page = new_page(browser)
+    _open(page, url)
+    expect(page.locator("#folio-collection input")).to_have_value("default")
+    page.locator("#folio-new-collection textarea, #folio-new-collection input").first.fill("manuals")
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.locator("#folio-collection input")).to_have_value("manuals", timeout=10_000)
+    _upload(page, expect, files["brakes"], files["tickets"])
+    assert {d.name for d in folio.documents("manuals")} == {"brakes.pdf", "tickets.md"}
+    assert (folio.settings.home / "files" / "manuals").is_dir()  # kept copies, for previews and re-index
+
+    # Ask only tickets.md: the brakes manual is not searched.
+    choose(page, "folio-scope", "tickets.md")
+    _ask(page, expect, "How often are the brakes checked?")
+    expect(page.locator("#folio-sources")).not_to_contain_text("brakes.pdf")
+
+    # Re-index and delete, by clicking the document's row.
+    page.locator("#folio-documents").get_by_text("brakes.pdf", exact=True).last.click()
+    expect(page.locator("#folio-doc-pick input")).to_have_value("brakes.pdf")
+    page.get_by_role("button", name="Re-index", exact=True).click()
+    expect(page.locator("#folio-library-message")).to_contain_text("Re-indexed brakes.pdf: unchanged")
+    page.get_by_role("button", name="Delete", exact=True).click()
+    expect(page.locator("#folio-library-message")).to_contain_text("Removed brakes.pdf")
+    expect(page.locator("#folio-documents")).not_to_contain_text("brakes.pdf")
+    assert [d.name for d in folio.documents("manuals")] == ["tickets.md"]
+
+    # Deleting a collection asks first; Cancel keeps it.
+    page.get_by_role("button", name="Delete this collection", exact=True).click()
+    confirm = page.locator("#folio-confirm-drop")
+    expect(confirm).to_contain_text("Delete the collection 'manuals' and its 1 documents?")
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    expect(confirm).to_be_hidden()
+    assert folio.documents("manuals")
+    page.get_by_role("button", name="Delete this collection", exact=True).click()
+    page.get_by_role("button", name="Yes, delete it", exact=True).click()
+    expect(page.locator("#folio-library-message")).to_contain_text("Deleted the collection 'manuals' (1 documents)")
+    expect(page.locator("#folio-collection input")).to_have_value("default")
+    assert folio.documents("manuals") == [] and not (folio.settings.home / "files" / "manuals").exists()
+    page.close()
+
+
+@pytest.mark.browser
+def test_interface_follows_the_browser_language_and_the_picker(fake, browser):
+    from playwright.sync_api import expect
+
+    url, _ = fake
+    page = new_page(browser, locale="de-DE")
+    _open(page, url)
+    expect(page.get_by_role("button", name="Fragen", exact=True)).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name="Zur Bibliothek hinzufügen")).to_be_visible()
+    expect(page.locator("#folio-banner")).to_contain_text("fragen Sie Ihre Dokumente")
+    choose(page, "folio-ui-language", "Français")
+    expect(page.get_by_role("button", name="Demander", exact=True)).to_be_visible(timeout=10_000)
+    expect(page.get_by_text("Bibliothèque", exact=True)).to_be_visible()
+    expect(page.locator("#folio-question textarea")).to_have_attribute("placeholder", "Posez une question sur vos documents…")
+    choose(page, "folio-ui-language", "Italiano")
+    expect(page.get_by_role("button", name="Chiedi", exact=True)).to_be_visible(timeout=10_000)
+    page.close()
+
+
+# -- no browser ----------------------------------------------------------------------------------
 def test_serve_refuses_public_host_without_auth_before_building(tmp_path, monkeypatch):
     import app.factory
     from app.ui import serve
@@ -189,14 +492,115 @@ def test_is_loopback(host, loopback):
 
 
 def test_document_text_and_model_output_are_shown_as_text():
-    from app.ui import escape_text, sources_html
+    from app.preview import page_html
+    from app.ui_render import escape_text, mark_spans, sources_html
 
     shown = escape_text('<img src=x onerror="alert(1)"> ![pixel](https://tracker.example/p.png) & more')
     assert "<" not in shown and "![" not in shown and "&amp; more" in shown
     panel = sources_html([{"n": 1, "source": "<i>a</i>.txt", "page": 2, "text": "<script>x()</script> ${1+1}"}],
-                         cited=[1])
+                         cited=[1], spans={1: ["<script>x()</script>"]})
     assert "<script>" not in panel and "<i>" not in panel and "${" not in panel
     assert "[1] &lt;i&gt;a&lt;/i&gt;.txt, p. 2 ✓ cited" in panel
+    assert "<mark>&lt;script&gt;x()&lt;/script&gt;</mark>" in panel  # escaped first, then marked
+    assert mark_spans("a & b", ["&"]) == "a <mark>&amp;</mark> b"
+    page = page_html("x <img src=y onerror=z> `${a}` end", passage="<img src=y onerror=z>", spans=["`${a}`"])
+    assert "<img" not in page and "${" not in page and page.count("<mark") == 2
+
+
+def test_speed_warning_when_decoding_is_far_too_slow():
+    from app.ui_render import speed_warning, stats_markdown
+
+    cpu, gpu = {"n_gpu_layers": 0}, {"n_gpu_layers": 33}
+    assert speed_warning({"tokens_per_s": 1.5, "completion_tokens": 50}, cpu).endswith("see folio doctor.")
+    assert speed_warning({"tokens_per_s": 3.0, "completion_tokens": 50}, cpu) is None
+    assert "although layers are on the GPU" in speed_warning({"tokens_per_s": 3.0, "completion_tokens": 50}, gpu)
+    assert speed_warning({"tokens_per_s": 12.0, "completion_tokens": 50}, gpu) is None
+    assert speed_warning({"tokens_per_s": 0.5, "completion_tokens": 3}, cpu) is None  # too short to tell
+    answer = {"stats": {"prompt_tokens": 900, "ttft_s": 0.4, "tokens_per_s": 1.0, "completion_tokens": 40},
+              "mode": "map-reduce", "standalone_question": "When does the <b>Geneva</b> depot open?",
+              "sources": [{"n": 1}], "citations": {"cited": [1], "sentences": [{}], "supported_ratio": 0.5}}
+    shown = stats_markdown(answer, gpu)
+    assert "mode: map-reduce" in shown and "50% of sentences" in shown and "spilling to the CPU" in shown
+    assert "&lt;b&gt;Geneva" in shown
+    assert "mode:" not in stats_markdown({**answer, "mode": "passages"}, gpu)
+    assert "cites no source" in stats_markdown({**answer, "citations": {"cited": [], "sentences": [{}]}}, gpu)
+
+
+def test_context_meter_is_a_bar_of_the_window():
+    from app.ui_render import meter_html
+
+    meter = {"n_ctx": 1000, "parts": {"sources": 500, "history": 100, "question": 20, "instructions": 80,
+                                      "answer_reserve": 200}}
+    shown = meter_html(meter)
+    assert "width:50.00%" in shown and "width:20.00%" in shown and "free 100" in shown
+    assert "Context 900 of 1,000 tokens" in shown
+    assert meter_html({}) == "" and meter_html({"n_ctx": 100, "parts": {}}) == ""
+
+
+def test_every_language_has_every_label_and_browsers_pick_one():
+    from app.i18n import LABELS, pick_language
+
+    assert all(set(labels) == set(LABELS["en"]) for labels in LABELS.values())
+    assert pick_language("fr-CH, fr;q=0.9, en;q=0.8") == "fr"
+    assert pick_language("ja,es;q=0.4") == "es"
+    assert pick_language(None) == "en" and pick_language("garbage;q=x") == "en"
+
+
+def test_save_settings_writes_only_what_changed(tmp_path):
+    from app.settings import save_settings
+
+    (tmp_path / "folio.toml").write_text('model = "mixtral-8x7b-instruct:q4_k_m"\n', encoding="utf-8")
+    path = save_settings(Settings(home=tmp_path), candidates=12, language="de")
+    assert tomllib.loads(path.read_text()) == {"model": "mixtral-8x7b-instruct:q4_k_m", "candidates": 12,
+                                               "language": "de"}
+    loaded = Settings.load(env={"FOLIO_HOME": str(tmp_path)})
+    assert (loaded.candidates, loaded.language) == (12, "de")
+    with pytest.raises(FolioError, match="cannot be changed here"):
+        save_settings(Settings(home=tmp_path), llm_api_key="x")
+    with pytest.raises(FolioError, match="answer language"):
+        save_settings(Settings(home=tmp_path), language="pt")
+    with pytest.raises(FolioError, match="temperature"):
+        save_settings(Settings(home=tmp_path), temperature=7)
+
+
+def test_pdf_preview_highlights_the_passage(tmp_path):
+    from app.preview import PASSAGE_FILL, pdf_page_image
+
+    pdf = make_pdf(tmp_path / "guide.pdf", ["Nothing here.", "Intro line.\n" + BRAKES])
+    image, found = pdf_page_image(pdf, 2, passage=BRAKES, spans=["Safety first."])
+    assert found and image.width >= 600
+    tinted = sum(1 for r, g, b in image.getdata() if r > 240 and 200 < g < 250 and b < 200)
+    assert tinted > 500, "no highlight painted"
+    assert pdf_page_image(pdf, 3, passage=BRAKES) is None
+    _, found = pdf_page_image(pdf, 1, passage=BRAKES)
+    assert not found and PASSAGE_FILL
+
+
+def test_preview_falls_back_to_the_indexed_text_when_the_file_is_gone(tmp_path):
+    from app import service
+    from app.factory import build
+    from app.preview import preview_source
+    from rag.chat import FakeChatModel
+
+    folio = build(Settings.for_tests(tmp_path / "home", embedder="fake-hash-64"), chat=FakeChatModel())
+    try:
+        upload = make_pdf(tmp_path / "upload-123.pdf", [BRAKES])
+        [result] = service.ingest_uploads(folio, [upload], names=["brakes.pdf"])
+        record = folio.store().find("brakes.pdf")
+        assert result.status == "added" and Path(record.path).is_file() and Path(record.path).name == "brakes.pdf"
+        assert service.ingest_uploads(folio, [upload], names=["brakes.pdf"])[0].status == "unchanged"
+        assert Path(record.path).is_file(), "an unchanged upload deleted the kept copy"
+        source = {"n": 1, "source": "brakes.pdf", "page": 1, "text": BRAKES, "doc_id": record.doc_id}
+        chunks = lambda: service.page_chunks(folio, record.doc_id, 1)  # noqa: E731
+        assert preview_source(record=record, source=source, spans=[], chunks_of_page=chunks).image is not None
+        Path(record.path).unlink()
+        shown = preview_source(record=record, source=source, spans=["Safety first."], chunks_of_page=chunks)
+        assert shown.image is None and shown.found and "no longer where it was added from" in shown.html
+        assert "<mark class='folio-span'>Safety first.</mark>" in shown.html
+        service.remove_document(folio, "brakes.pdf")
+        assert folio.documents() == []
+    finally:
+        folio.close()
 
 
 def test_each_browser_session_gets_its_own_history_and_stop():
@@ -204,7 +608,10 @@ def test_each_browser_session_gets_its_own_history_and_stop():
 
     template = ChatSession()
     tab = copy.deepcopy(template)
-    tab.remember("Q?", "A.")
+    tab.remember("Q?", "A.", "\n\n— [1] a.txt, p. 1")
     tab.stop.set()
     assert template.history == [] and not template.stop.is_set()
     assert [m["role"] for m in tab.history] == ["user", "assistant"]
+    assert tab.shown()[1]["content"].endswith("[1] a.txt, p. 1") and tab.history[1]["content"] == "A."
+    assert tab.forget_last() == "Q?" and tab.history == [] and tab.footers == []
+    assert tab.forget_last() is None

@@ -76,28 +76,46 @@ def chromium_path() -> str:
 
 
 @contextmanager
-def chromium_page(*, viewport: dict | None = None):
-    """A fresh page in headless Chromium, driven by Playwright's sync API."""
+def chromium_browser():
+    """Headless Chromium, driven by Playwright's sync API (one per test module: pages are cheap)."""
     from playwright.sync_api import sync_playwright
 
     executable = chromium_path()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport=viewport or {"width": 1400, "height": 1000})
-            yield page
+            yield browser
         finally:
             browser.close()
 
 
 @contextmanager
+def chromium_page(*, viewport: dict | None = None, locale: str = "en-US"):
+    """A fresh page in its own headless Chromium."""
+    with chromium_browser() as browser:
+        yield new_page(browser, viewport=viewport, locale=locale)
+
+
+def new_page(browser, *, viewport: dict | None = None, locale: str = "en-US"):
+    """A page whose browser says it prefers ``locale`` (the Accept-Language header)."""
+    return browser.new_page(viewport=viewport or {"width": 1400, "height": 1000}, locale=locale)
+
+
+def choose(page, elem_id: str, option: str) -> None:
+    """Pick ``option`` in the Gradio dropdown ``#elem_id`` like a user: open it, click the option."""
+    page.locator(f"#{elem_id} input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+@contextmanager
 def in_process_app(folio):
     """The page of ``folio`` served from this process on a free port (for fast tests with fakes); yields the URL."""
-    from app.ui import build_ui
+    from app.ui import build_ui, launch_options
 
     demo = build_ui(folio)
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, ssr_mode=False, quiet=True)
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                **launch_options(folio.settings))
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:

@@ -1,0 +1,137 @@
+"""Ingestion: Folio's pipeline against the one a user would write by hand, same embedder, same run.
+
+Naive: pypdf page text → RecursiveCharacterTextSplitter (1,000 characters, 200 overlap) →
+embedder → Chroma ``add``, one document at a time. Folio: :func:`rag.ingest.ingest` (PDFium text
+with word boundaries, token-sized chunks, batched embeddings, manifest + keyword index, atomic
+commit). Each pipeline runs in its own process so that its peak RSS is its own. Target: Folio
+≥ 3x the naive pages/s, peak RSS ≤ 2 GB.
+
+    .venv/bin/python -m bench.bench_ingest
+
+>>> ratio({"pages_per_s": 30.0}, {"pages_per_s": 10.0})
+3.0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import corpus
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CORPUS = Path(__file__).resolve().parent / "corpus"
+EMBEDDER = "use-multilingual-v3"
+
+
+def ratio(folio: dict, naive: dict) -> float:
+    return round(folio["pages_per_s"] / naive["pages_per_s"], 2)
+
+
+def run_naive(files: list[Path], home: Path) -> int:
+    import chromadb
+    import pypdf
+    from chromadb.config import Settings
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from rag.embedding import build_embedder
+
+    embedder = build_embedder(EMBEDDER)
+    client = chromadb.PersistentClient(path=str(home), settings=Settings(anonymized_telemetry=False))
+    collection = client.get_or_create_collection("naive", embedding_function=None)
+    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+    pages = 0
+    for path in files:
+        texts, metadatas = [], []
+        for number, page in enumerate(pypdf.PdfReader(str(path)).pages, 1):
+            pages += 1
+            for piece in splitter.split_text(page.extract_text() or ""):
+                texts.append(piece)
+                metadatas.append({"source": path.name, "page": number})
+        vectors = embedder.embed(texts)
+        collection.add(ids=[f"{path.name}:{i}" for i in range(len(texts))], embeddings=vectors, documents=texts,
+                       metadatas=metadatas)
+    return pages
+
+
+def run_folio(files: list[Path], home: Path) -> int:
+    from app.factory import build
+    from app.service import ingest_paths
+    from app.settings import Settings
+
+    folio = build(Settings.load(home=home, embedder=EMBEDDER), llm=False)
+    try:
+        return sum(r.pages for r in ingest_paths(folio, files))
+    finally:
+        folio.close()
+
+
+def child(pipeline: str, folder: Path) -> None:
+    """Run one pipeline in this process and print its figures as JSON."""
+    files = sorted(folder.glob("*.pdf"))
+    with tempfile.TemporaryDirectory() as home:
+        started = time.perf_counter()
+        pages = (run_naive if pipeline == "naive" else run_folio)(files, Path(home))
+        seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"pipeline": pipeline, "pages": pages, "seconds": round(seconds, 2),
+                      "pages_per_s": round(pages / seconds, 2), "peak_rss_mb": round(peak_mb, 1)}))
+
+
+def measure(pipeline: str, folder: Path) -> dict:
+    out = subprocess.run([sys.executable, "-m", "bench.bench_ingest", "--child", pipeline, "--corpus", str(folder)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def write_chart(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    names = ["naive (pypdf, 1,000-char chunks)", "Folio"]
+    bars = left.bar(names, [result["naive"]["pages_per_s"], result["folio"]["pages_per_s"]], color=["#9aa5b1", "#3b6ea8"])
+    left.bar_label(bars, fmt="%.1f")
+    left.set_title(f"Pages/s on {result['folio']['pages']} PDF pages ({result['ingest_speedup_vs_naive']}x)")
+    bars = right.bar(names, [result["naive"]["peak_rss_mb"], result["folio"]["peak_rss_mb"]], color=["#9aa5b1", "#3b6ea8"])
+    right.bar_label(bars, fmt="%.0f MB")
+    right.set_title("Peak RSS")
+    for axis in (left, right):
+        axis.margins(y=0.15)
+        axis.tick_params(axis="x", labelsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--child", choices=["naive", "folio"])
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child, args.corpus)
+        return {}
+    corpus.build(args.corpus)
+    naive, folio = measure("naive", args.corpus), measure("folio", args.corpus)
+    result = {"naive": naive, "folio": folio, "embedder": EMBEDDER, "ingest_speedup_vs_naive": ratio(folio, naive),
+              "ingest_peak_rss_mb": folio["peak_rss_mb"], "targets": {"ingest_speedup_vs_naive": ">= 3",
+                                                                       "ingest_peak_rss_mb": "<= 2048"}}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "ingest.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_chart(result, args.out / "ingest.png")
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()
