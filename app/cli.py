@@ -86,6 +86,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     from app.factory import build
+    from app.service import remove_document
 
     folio = build(_settings(args), llm=False, writer=True)
     failed = False
@@ -93,7 +94,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     try:
         for key in args.docs:
             try:
-                record = folio.store().remove(key)
+                record = remove_document(folio, key)
                 removed.append(record.as_dict())
                 if not args.json:
                     print(f"removed {record.name} ({record.chunks} chunks)")

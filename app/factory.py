@@ -55,6 +55,15 @@ class Folio:
                 self._stores[name] = store
             return self._stores[name]
 
+    def drop_collection(self, name: str) -> int:
+        """Delete a collection; the next :meth:`store` of that name opens a fresh, empty one."""
+        store = self.store(name)
+        count = len(store.documents())
+        store.drop()
+        with self._lock:
+            self._stores.pop(name, None)
+        return count
+
     def documents(self, collection: str | None = None) -> list[DocumentRecord]:
         return self.store(collection).documents()
 

@@ -147,11 +147,7 @@ def drop_collection(folio: Folio, name: str) -> int:
     """Delete a collection: its chunks, its documents and their kept copies; returns how many documents it held."""
     import shutil
 
-    store = folio.store(name)
-    count = len(store.documents())
-    store.drop()
-    with folio._lock:  # the next folio.store(name) must open a fresh (empty) collection
-        folio._stores.pop(name, None)
+    count = folio.drop_collection(name)
     shutil.rmtree(folio.settings.home / FILES_DIR / name, ignore_errors=True)
     return count
 
