@@ -33,13 +33,15 @@ def free_port() -> int:
 def chroma_url(tmp_path_factory):
     chroma = Path(sys.executable).parent / "chroma"
     port = free_port()
-    server = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path_factory.mktemp("chroma")), "--host",
-                               "127.0.0.1", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    folder = tmp_path_factory.mktemp("chroma")
+    log = (folder / "server.log").open("wb")  # a file, not a pipe: a full pipe would stall the server
+    server = subprocess.Popen([str(chroma), "run", "--path", str(folder / "data"), "--host", "127.0.0.1",
+                               "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            assert server.poll() is None, server.stdout.read().decode(errors="replace")
+            assert server.poll() is None, (folder / "server.log").read_text(errors="replace")
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
                 break
@@ -51,6 +53,7 @@ def chroma_url(tmp_path_factory):
     finally:
         server.terminate()
         server.wait(timeout=20)
+        log.close()
 
 
 def server_store(url: str, manifest_path: Path, embedder, *, collection: str | None = None) -> Store:
