@@ -117,7 +117,7 @@ def _check_index(settings: Settings, problems: list[str], warnings: list[str]) -
         return {}
     try:
         result = {}
-        for name in _collection_names(folio):
+        for name in folio.collections():
             store = folio.store(name)
             report = integrity.check(store)
             repaired = integrity.repair(store, report) if not report.consistent else []
@@ -126,16 +126,6 @@ def _check_index(settings: Settings, problems: list[str], warnings: list[str]) -
         return result
     finally:
         folio.close()
-
-
-def _collection_names(folio) -> list[str]:
-    """Collections in the manifest and in Chroma (one whose manifest rows were lost is all orphans)."""
-    names = set(folio.collections())
-    try:
-        names |= {c.name.removeprefix("folio-") for c in folio.client.list_collections() if c.name.startswith("folio-")}
-    except Exception:  # a remote Chroma that refuses listing: the manifest's names are enough
-        pass
-    return sorted(names)
 
 
 def _check_lines(report: dict) -> list[str]:

@@ -68,7 +68,12 @@ class Folio:
         return self.store(collection).documents()
 
     def collections(self) -> list[str]:
+        """Collections in the manifest, in Chroma (created empty, or whose manifest rows were lost), and the default."""
         names = set(self.manifest.collections()) | {self.settings.collection}
+        try:
+            names |= {c.name.removeprefix("folio-") for c in self.client.list_collections() if c.name.startswith("folio-")}
+        except Exception:  # a remote Chroma that refuses listing: the manifest's names are enough
+            pass
         return sorted(names)
 
     def require_chat(self) -> ChatModel:

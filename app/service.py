@@ -127,12 +127,7 @@ def reindex_document(folio: Folio, key: str, *, collection: str | None = None) -
 
 def collection_names(folio: Folio) -> list[str]:
     """Collections with documents, the default one, and empty ones created in this FOLIO_HOME."""
-    names = set(folio.collections())
-    try:
-        names |= {c.name.removeprefix("folio-") for c in folio.client.list_collections() if c.name.startswith("folio-")}
-    except Exception:  # a remote Chroma that refuses listing: the manifest's names are enough
-        pass
-    return sorted(names)
+    return folio.collections()
 
 
 def create_collection(folio: Folio, name: str) -> str:
