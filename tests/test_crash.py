@@ -233,17 +233,7 @@ def kill_runs(zygote: Zygote, folder: Path, home: Path, versions: list[int], dur
 
 
 # -- repairs: `folio doctor --check` on an index damaged on purpose --------------------------------
-def cli(capsys, *args) -> tuple[int, dict | str, str]:
-    import json
-
-    from app.cli import main
-
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    try:
-        return code, json.loads(out), err
-    except json.JSONDecodeError:
-        return code, out, err
+from tests.test_cli import folio as cli  # noqa: E402 - the same runner as the CLI tests
 
 
 def test_doctor_check_repairs_a_damaged_index_and_says_what_to_ingest_again(tmp_path, capsys, folio_home):
