@@ -36,10 +36,12 @@ def search_passages(folio: Folio, query: str, *, k: int | None = None, collectio
 def answer_events(folio: Folio, question: str, *, language: str | None = None, history: Sequence[Message] = (),
                   collection: str | None = None, doc_ids: list[str] | None = None,
                   stop: threading.Event | None = None) -> Iterator[Event]:
+    """The events of one answer; the chat model in use when it starts serves it to the end, even across a switch."""
     s = folio.settings
-    return answer_stream(question, store=folio.store(collection), embedder=folio.embedder, chat=folio.require_chat(),
-                         language=language or s.language, history=history, k=s.candidates,
-                         answer_tokens=s.answer_tokens, temperature=s.temperature, doc_ids=doc_ids, stop=stop)
+    with folio.using_chat() as chat:
+        yield from answer_stream(question, store=folio.store(collection), embedder=folio.embedder, chat=chat,
+                                 language=language or s.language, history=history, k=s.candidates,
+                                 answer_tokens=s.answer_tokens, temperature=s.temperature, doc_ids=doc_ids, stop=stop)
 
 
 def index_samples_once(folio: Folio) -> list[IngestResult]:

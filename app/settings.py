@@ -130,7 +130,7 @@ def _typed(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # The settings a user changes from the web app; the others stay with the environment and folio.toml.
-USER_SETTINGS = ("candidates", "top_k", "temperature", "language", "n_ctx", "answer_tokens")
+USER_SETTINGS = ("candidates", "top_k", "temperature", "language", "n_ctx", "answer_tokens", "model")
 
 
 def save_settings(settings: Settings, **changes: Any) -> Path:

@@ -42,7 +42,7 @@ from app.factory import Folio
 from app.i18n import ANSWER_LANGUAGES, UI_LANGUAGES, pick_language, t
 from app.settings import Settings
 from app.ui_handlers import ChatSession, Handlers, ModelsReport
-from app.ui_render import CSS, DOCUMENT_COLUMNS, banner_markdown, results_frame
+from app.ui_render import CSS, DOCUMENT_COLUMNS, banner_classes, banner_markdown, escape_text, results_frame
 from rag.errors import FolioError
 
 UPLOAD_TYPES = [".pdf", ".docx", ".md", ".txt", ".html", ".htm"]
@@ -85,7 +85,7 @@ def build_ui(folio: Folio, *, models: ModelsReport | None = None) -> gr.Blocks:
     with gr.Blocks(title="Folio", analytics_enabled=False) as demo:
         with gr.Row(equal_height=False):
             banner = gr.Markdown(banner_markdown(folio.model_info), elem_id="folio-banner", scale=5,
-                                 elem_classes=["folio-stand-in"] if folio.model_info.get("stand_in") else None)
+                                 elem_classes=banner_classes(folio.model_info))
             texts(banner, value=lambda language: banner_markdown(folio.model_info, language=language))
             ui = texts(gr.Dropdown(list(zip(UI_LANGUAGES.values(), UI_LANGUAGES)), value="en", scale=1, min_width=160,
                                    label=t("en", "ui_language"), elem_id="folio-ui-language"), label="ui_language")
@@ -94,7 +94,7 @@ def build_ui(folio: Folio, *, models: ModelsReport | None = None) -> gr.Blocks:
                 chat = _chat_column(handlers, texts)
             with gr.Column(scale=2):
                 library = _library_column(handlers, texts)
-                models_md = _models_panel(handlers, texts)
+                model_panel = _models_panel(handlers, texts, ui=ui, banner=banner)
                 _settings_panel(handlers, texts, chat["language"])
         _wire_chat(handlers, chat, library, ui)
         ui.change(texts.updates, ui, texts.components, queue=False, api_visibility="private")
@@ -102,10 +102,10 @@ def build_ui(folio: Folio, *, models: ModelsReport | None = None) -> gr.Blocks:
         def on_load(request: gr.Request):
             language = pick_language(request.headers.get("accept-language") if request else None)
             return (language, handlers.collections(library["collection"].value), *handlers.refresh(None),
-                    handlers.models_panel(wait=0))
+                    *handlers.models.show(language, wait=0))
 
         demo.load(on_load, None, [ui, library["collection"], library["docs"], library["pick"], chat["scope"],
-                                  library["summary"], models_md], api_visibility="private")
+                                  library["summary"], model_panel["text"], model_panel["pick"]], api_visibility="private")
         gr.api(handlers.ask, api_name="ask", concurrency_limit=1, concurrency_id="llm")
         gr.api(handlers.search, api_name="search")
     return demo
@@ -188,11 +188,31 @@ def _library_column(handlers: Handlers, texts: Texts) -> dict:
     return lib
 
 
-def _models_panel(handlers: Handlers, texts: Texts) -> gr.Markdown:
+def _models_panel(handlers: Handlers, texts: Texts, *, ui: gr.Dropdown, banner: gr.Markdown) -> dict:
+    """The model in use and the doctor's plan; a switcher between local models (hidden with a remote engine)."""
+    settings = handlers.folio.settings
     with texts(gr.Accordion(t("en", "models"), open=False, elem_id="folio-models"), label="models") as panel:
+        if settings.llm_url:
+            def remote(language: str) -> str:
+                return t(language, "models_remote").format(url=escape_text(settings.llm_url))
+            texts(gr.Markdown(remote("en"), elem_id="folio-models-remote"), value=remote)
+        with gr.Column(visible=not settings.llm_url):
+            pick = texts(gr.Dropdown([], value=None, label=t("en", "local_models"), elem_id="folio-model-pick",
+                                     info=t("en", "local_models_info").format(folder=settings.models_dir)),
+                         label="local_models",
+                         info=lambda language: t(language, "local_models_info").format(folder=settings.models_dir))
+            switch = texts(gr.Button(t("en", "switch_model"), size="sm", elem_id="folio-model-switch"),
+                           value="switch_model")
+        message = gr.Markdown("", elem_id="folio-models-message")
         markdown = gr.Markdown("", elem_id="folio-models-text")
-    panel.expand(handlers.models_panel, None, markdown, queue=False, api_visibility="private")
-    return markdown
+    private = {"api_visibility": "private"}
+    panel.expand(handlers.models.show, ui, [markdown, pick], queue=False, **private)
+    # Its own queue: an answer in progress keeps the model it started with (Folio.using_chat). After a
+    # failed switch (the error says why), the list points at the model that still answers.
+    switch.click(handlers.models.switch, [pick, ui], [markdown, pick, banner, message], concurrency_limit=1,
+                 concurrency_id="model-switch", **private).failure(
+        handlers.models.show, ui, [markdown, pick], queue=False, **private)
+    return {"text": markdown, "pick": pick}
 
 
 def _settings_panel(handlers: Handlers, texts: Texts, answer_language: gr.Dropdown) -> None:

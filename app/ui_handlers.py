@@ -4,7 +4,8 @@
 - :class:`ChatSession` is one browser tab's conversation (kept in ``gr.State``): the question and
   answer texts sent back to the model as history, a line of cited sources under each answer, the
   last answer (for the page preview and "Regenerate"), and the Stop signal.
-- :class:`ModelsReport` runs ``folio doctor``'s diagnosis once, in a thread, at start-up.
+- :class:`ModelsReport` runs ``folio doctor``'s diagnosis once, in a thread, at start-up (and after a switch).
+- :class:`ModelsPanel` shows the model in use and switches to another local one.
 - :class:`Handlers` has one method per user action; the layout in :mod:`app.ui` wires them.
 """
 
@@ -25,8 +26,9 @@ from app.factory import Folio
 from app.i18n import t
 from app.preview import preview_source
 from app.settings import save_settings
-from app.ui_render import (cited_footer, documents_frame, escape_text, meter_html, models_markdown, results_frame,
-                           sources_html, stats_markdown, supporting_spans)
+from app.ui_render import (banner_classes, banner_markdown, cited_footer, documents_frame, escape_text, meter_html,
+                           model_choices, models_markdown, results_frame, sources_html, stats_markdown,
+                           supporting_spans)
 from rag.answering import Done, Sources, Status, Token
 from rag.errors import FolioError
 
@@ -125,13 +127,46 @@ class ModelsReport:
         return self._report
 
 
+# Seconds a switch waits for the new model's diagnosis (quantization, plan); it takes well under one.
+SWITCH_REPORT_WAIT_S = 10.0
+
+
+class ModelsPanel:
+    """The Models panel: the model in use, how it runs, the doctor's plan, and switching to another local model."""
+
+    def __init__(self, folio: Folio, report: ModelsReport | None = None) -> None:
+        self.folio = folio
+        self.report = report
+
+    def show(self, language: str = "en", wait: float = 2.0) -> tuple[str, dict]:
+        """The panel's text, and the switcher's choices with the model in use picked."""
+        report = self.report.get(timeout=wait) if self.report else None
+        models, in_use = self.folio.model_choices()
+        return (models_markdown(self.folio.model_info, report),
+                gr.update(choices=model_choices(models, language=language), value=in_use))
+
+    @user_errors
+    def switch(self, name: str | None, language: str = "en") -> tuple:
+        """Answer with the local model ``name`` from now on: the panel, the switcher, the banner and a message."""
+        if not name:
+            raise FolioError("Pick a model in the list first.")
+        info = self.folio.switch_model(name)
+        self.report = ModelsReport(self.folio.settings)  # the new model's quantization and plan
+        text, choices = self.show(language, wait=SWITCH_REPORT_WAIT_S)
+        message = t(language, "switched").format(name=escape_text(info.get("name", name)))
+        if "FOLIO_MODEL" in os.environ:
+            message += " " + t(language, "switched_env")
+        banner = gr.update(value=banner_markdown(info, language=language), elem_classes=banner_classes(info))
+        return text, choices, banner, message
+
+
 # -- handlers -----------------------------------------------------------------------------------
 class Handlers:
     """What each button and API endpoint does: call app.service, shape the result for display."""
 
     def __init__(self, folio: Folio, *, models: ModelsReport | None = None) -> None:
         self.folio = folio
-        self.models = models
+        self.models = ModelsPanel(folio, models)
 
     # library --------------------------------------------------------------------------------
     @user_errors
@@ -306,11 +341,7 @@ class Handlers:
         return [p.as_dict() for p in service.search_passages(self.folio, query, k=k or None,
                                                              collection=collection or None)]
 
-    # models and settings --------------------------------------------------------------------
-    def models_panel(self, wait: float = 2.0) -> str:
-        report = self.models.get(timeout=wait) if self.models else None
-        return models_markdown(self.folio.model_info, report)
-
+    # settings (the Models panel is :class:`ModelsPanel`, ``self.models``) ----------------------
     @user_errors
     def save(self, candidates: float, temperature: float, language: str, n_ctx: float) -> tuple:
         """Save the settings to folio.toml; all but the context size apply at once."""

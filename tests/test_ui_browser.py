@@ -4,7 +4,8 @@ Two apps serve the browser tests, one each per module:
 
 - ``served``: the real ``folio serve`` (bundled GGUF, real embedder, real Chroma) in a subprocess,
   with a 1 MB upload limit: upload, stream an answer, follow up, preview the cited PDF page,
-  the Models and Settings panels, and HTTP probes of what must be refused;
+  the Models and Settings panels, switching to another local model, and HTTP probes of what must
+  be refused;
 - ``fake``: the same page served from this process over a fake chat model that repeats its first
   source (so hostile document text reaches the answer) and a hashing embedder: fast, deterministic
   checks of regenerate, the library (collections, delete, re-index, scope), the page preview, the
@@ -18,6 +19,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import time
 import tomllib
 import urllib.request
@@ -259,6 +261,55 @@ def test_models_panel_and_settings_saved_to_folio_toml(served, browser, tmp_path
     assert saved == {"candidates": 9, "temperature": 0.3, "language": "fr", "n_ctx": 4096}
     expect(page.locator("#folio-answer-language input")).to_have_value("FR")
     _screenshot(page, tmp_path, "folio-models-settings.png")
+    page.close()
+
+
+@pytest.mark.browser
+def test_switch_to_another_local_model_then_ask(served, browser, files):
+    """A second local model (the bundled GGUF under another name), picked in the Models panel; answers go on."""
+    from playwright.sync_api import expect
+
+    from inference.registry import bundled_llm_path
+
+    url, _, home = served
+    (home / "models").mkdir(parents=True, exist_ok=True)
+    if not (home / "models" / "my-model.gguf").exists():
+        (home / "models" / "my-model.gguf").symlink_to(bundled_llm_path())  # a second local model
+    page = new_page(browser)
+    _open(page, url)
+    banner, panel = page.locator("#folio-banner"), page.locator("#folio-models-text")
+    expect(banner).to_contain_text("stands in for Mixtral", timeout=30_000)
+    page.locator("#folio-models").get_by_text("Model", exact=True).click()
+    expect(page.locator("#folio-model-pick input")).to_have_value("smollm2-135m-instruct:q4_1 (small stand-in)")
+    choose(page, "folio-model-pick", "my-model.gguf")
+    page.get_by_role("button", name="Switch", exact=True).click()
+    expect(page.locator("#folio-models-message")).to_contain_text("Now answering with my-model", timeout=60_000)
+    expect(panel).to_contain_text("Model: my-model")
+    expect(panel).not_to_contain_text("stand-in model is answering")
+    expect(banner).to_contain_text("Model: my-model")
+    expect(banner).not_to_contain_text("stands in for Mixtral")
+    expect(banner).not_to_have_class(re.compile("folio-stand-in"))  # no amber any more
+    assert tomllib.loads((home / "folio.toml").read_text(encoding="utf-8"))["model"].endswith("my-model.gguf")
+
+    _upload(page, expect, files["tickets"])
+    assert _ask(page, expect, "How much does a day pass cost?")
+    lengths = [n for n in page.evaluate("window.__folioLengths") if n > 0]
+    assert len(set(lengths)) >= 2, f"the answer did not stream (lengths seen: {lengths})"
+
+    (home / "models" / "broken.gguf").write_bytes(b"not a model")  # a failed load names the file, changes nothing
+    page.locator("#folio-models").get_by_text("Model", exact=True).click()  # closing and reopening lists it
+    page.locator("#folio-models").get_by_text("Model", exact=True).click()
+    choose(page, "folio-model-pick", "broken.gguf")
+    page.get_by_role("button", name="Switch", exact=True).click()
+    expect(page.get_by_text("broken.gguf: this is not a GGUF model file")).to_be_visible(timeout=30_000)
+    expect(page.locator("#folio-model-pick input")).to_have_value("my-model.gguf")
+    expect(banner).to_contain_text("Model: my-model")
+
+    choose(page, "folio-model-pick", "smollm2-135m-instruct:q4_1 (small stand-in)")  # and back: the banner returns
+    page.get_by_role("button", name="Switch", exact=True).click()
+    expect(banner).to_contain_text("stands in for Mixtral", timeout=60_000)
+    expect(banner).to_have_class(re.compile("folio-stand-in"))
+    expect(panel).to_contain_text("stand-in model is answering")
     page.close()
 
 
