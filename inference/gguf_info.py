@@ -27,6 +27,7 @@ import struct
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -397,9 +398,20 @@ def read_info(path: Path | str) -> GGUFInfo:
 
     Raises :class:`~rag.errors.ModelError` when the file is missing, not GGUF, or its header is cut
     short. A file whose header is whole but whose data is cut short parses fine and reports
-    ``is_truncated``; :func:`inference.download.verify` turns that into an error.
+    ``is_truncated``; :func:`inference.download.verify` turns that into an error. Start-up asks for
+    the window, the offload plan and the model's own check: the header is parsed once per file
+    version (path, size, modification time).
     """
     p = Path(path)
+    try:
+        stat = p.stat()
+    except OSError:
+        return _read_info(p, None)  # the errors are worded there
+    return _read_info(p, (stat.st_size, stat.st_mtime_ns))
+
+
+@lru_cache(maxsize=16)
+def _read_info(p: Path, version: tuple[int, int] | None) -> GGUFInfo:
     try:
         with open(p, "rb") as f:
             size = p.stat().st_size

@@ -26,8 +26,8 @@ SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 
 
 def chunk_document(document: Document, *, token_length: Callable[[str], int], chunk_tokens: int = 200,
-                   overlap_tokens: int = 40) -> list[Chunk]:
-    """Split each page of ``document`` into overlapping chunks of at most ``chunk_tokens`` tokens."""
+                   overlap_tokens: int = 0) -> list[Chunk]:
+    """Split each page of ``document`` into chunks of at most ``chunk_tokens`` tokens, overlapping by ``overlap_tokens``."""
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=chunk_tokens, chunk_overlap=overlap_tokens, length_function=token_length,
         separators=SEPARATORS, keep_separator="end", add_start_index=True, strip_whitespace=True)

@@ -25,10 +25,12 @@ in this process instead (unit tests of the logic around it).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rag.chunking import chunk_document
+from rag.documents import Document
 from rag.embedding import Embedder
 from rag.errors import DocumentError
 from rag.loading import DEFAULT_MAX_BYTES, discover, load, sha256_of
@@ -59,7 +61,7 @@ class IngestResult:
         return f"{self.name}: {self.status} ({self.pages} pages, {self.chunks} chunks, {self.language})"
 
 
-def ingest(paths: list[Path], *, store: Store, embedder: Embedder, chunk_tokens: int = 200, overlap_tokens: int = 40,
+def ingest(paths: list[Path], *, store: Store, embedder: Embedder, chunk_tokens: int = 200, overlap_tokens: int = 0,
            max_bytes: int = DEFAULT_MAX_BYTES, names: list[str] | None = None,
            on_file: Callable[[int, int, str], None] | None = None, isolate: bool = True,
            timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB) -> Iterator[IngestResult]:
@@ -68,21 +70,34 @@ def ingest(paths: list[Path], *, store: Store, embedder: Embedder, chunk_tokens:
     ``names`` overrides the document names (for uploads whose temporary path differs from the name).
     ``on_file(done, total, name)`` is called before each file, for progress bars. Parsing one file
     may take ``timeout_s`` seconds and ``memory_mb`` megabytes (see :mod:`rag.sandbox`).
+
+    The next file is read (hashed, and parsed in the worker process) while this one is embedded,
+    so parsing costs no wall time once the embedder is the slower stage.
     """
     files = discover([Path(p) for p in paths]) if names is None else [Path(p) for p in paths]
-    for position, path in enumerate(files):
-        name = names[position] if names is not None else path.name
-        if on_file:
-            on_file(position, len(files), name)
-        yield ingest_one(path, name=name, store=store, embedder=embedder, chunk_tokens=chunk_tokens,
-                         overlap_tokens=overlap_tokens, max_bytes=max_bytes, isolate=isolate, timeout_s=timeout_s,
-                         memory_mb=memory_mb)
+    file_names = names if names is not None else [path.name for path in files]
+
+    def read(position: int) -> Document | IngestResult:
+        return read_one(files[position], name=file_names[position], store=store, max_bytes=max_bytes, isolate=isolate,
+                        timeout_s=timeout_s, memory_mb=memory_mb)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="folio-read") as reader:
+        ahead = reader.submit(read, 0) if files else None
+        for position, path in enumerate(files):
+            current, ahead = ahead, reader.submit(read, position + 1) if position + 1 < len(files) else None
+            if on_file:
+                on_file(position, len(files), file_names[position])
+            item = current.result()
+            if isinstance(item, IngestResult):
+                yield item
+                continue
+            yield index_one(item, path=path, store=store, embedder=embedder, chunk_tokens=chunk_tokens,
+                            overlap_tokens=overlap_tokens)
 
 
-def ingest_one(path: Path, *, name: str, store: Store, embedder: Embedder, chunk_tokens: int, overlap_tokens: int,
-               max_bytes: int, isolate: bool = True, timeout_s: float = DEFAULT_TIMEOUT_S,
-               memory_mb: int = DEFAULT_MEMORY_MB) -> IngestResult:
-    """Ingest one file; never raises for a bad file, returns a ``failed`` result instead."""
+def read_one(path: Path, *, name: str, store: Store, max_bytes: int, isolate: bool = True,
+             timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB) -> Document | IngestResult:
+    """The parsed document, or the result that ends this file here: ``unchanged`` or ``failed``. Never raises."""
     existing = store.find(name)
     try:
         if existing is not None and path.is_file() and path.stat().st_size <= max_bytes \
@@ -90,17 +105,21 @@ def ingest_one(path: Path, *, name: str, store: Store, embedder: Embedder, chunk
             return IngestResult(path=str(path), name=name, status="unchanged", pages=existing.pages,
                                 chunks=existing.chunks, language=existing.language, doc_id=existing.doc_id)
         if isolate:
-            document = load_isolated(path, name=name, max_bytes=max_bytes, timeout_s=timeout_s, memory_mb=memory_mb)
-        else:
-            document = load(path, name=name, max_bytes=max_bytes)
+            return load_isolated(path, name=name, max_bytes=max_bytes, timeout_s=timeout_s, memory_mb=memory_mb)
+        return load(path, name=name, max_bytes=max_bytes)
     except DocumentError as error:
         return IngestResult(path=str(path), name=name, status="failed", reason=error.reason)
     except Exception as error:  # a parser bug on a hostile file must not stop the other files
         return IngestResult(path=str(path), name=name, status="failed",
                             reason=f"the file could not be parsed ({type(error).__name__}); it may be damaged")
+
+
+def index_one(document: Document, *, path: Path, store: Store, embedder: Embedder, chunk_tokens: int,
+              overlap_tokens: int) -> IngestResult:
+    """Chunk, embed and commit one parsed document (atomically, see :meth:`rag.store.Store.put`)."""
     chunks = chunk_document(document, token_length=embedder.token_length, chunk_tokens=chunk_tokens,
                             overlap_tokens=overlap_tokens)
     vectors = embedder.embed_passages([c.text for c in chunks])
     result = store.put(document, chunks, vectors)
-    return IngestResult(path=str(path), name=name, status=result.status, pages=result.record.pages,
+    return IngestResult(path=str(path), name=document.name, status=result.status, pages=result.record.pages,
                         chunks=result.record.chunks, language=result.record.language, doc_id=result.record.doc_id)

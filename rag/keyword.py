@@ -1,18 +1,23 @@
 """The keyword side of hybrid search: BM25 over language-aware stems, in SQLite FTS5.
 
 Each chunk is indexed as the Snowball stems (PyStemmer) of its words in its own language, stop
-words removed (bm25s' lists). A query is stemmed with all five stemmers and the variants OR-ed, so
-a French question still matches an English passage on shared names, numbers and cognates, and a
-German question matches "Wartungsintervalle" when the text says "Wartungsintervall".
+words removed (bm25s' lists). A query's words are OR-ed as written and stemmed in its language (its
+names and numbers in all five), so a German question matches "Wartungsintervalle" when the text
+says "Wartungsintervall", and a French question still finds an English passage on a shared name.
 
 FTS5 is used rather than an in-memory BM25 library because it is persisted, updated incrementally
 (a document's rows go in and out in the same SQLite transaction as its manifest entry, so the
 keyword index can never disagree with the manifest), and never rebuilt per query.
 
+Each collection's rows live in their own rowid range (:data:`RANGE` rows from ``number × RANGE``,
+the number kept in the ``meta`` table), so a search is limited to its collection inside FTS5's
+posting lists instead of reading every matching row's ``collection`` column: half the time at
+100k chunks (``bench/bench_search.py``).
+
 >>> terms("Die Wartungsintervalle der Lokomotiven", "de")
 'wartungsintervall lokomotiv'
->>> query_expression("Quand les dépôts ouvrent-ils ?", "fr")
-'"quand" OR "dépôts" OR "dépôt" OR "depôts" OR "dèpôts" OR "ouvrent"'
+>>> query_expression("Quand les dépôts de Brenzach ouvrent-ils ?", "fr")
+'"quand" OR "dépôts" OR "dépôt" OR "brenzach" OR "brenzac" OR "ouvrent"'
 """
 
 from __future__ import annotations
@@ -59,34 +64,87 @@ def terms(text: str, language: str) -> str:
 
 
 def query_expression(question: str, language: str) -> str:
-    """An FTS5 expression matching any stem of any question word, in any of the five languages."""
+    """An FTS5 expression matching any question word, as written or stemmed in the question's language.
+
+    Names and numbers (a capital or a digit) are stemmed in all five languages too, since they are
+    what a question shares with a passage in another language. Stemming every word five ways found
+    no more on ``folio eval`` and made each query read several times the postings.
+
+    >>> query_expression("Wann öffnet das Depot Brenzach?", "de")
+    '"wann" OR "öffnet" OR "offn" OR "depot" OR "brenzach" OR "brenzac"'
+    """
     variants: list[str] = []
-    for word in _words(question, language):
-        for candidate in (word, *(_stemmer(lang).stemWord(word) for lang in LANGUAGES)):
+    stop = _stopwords(language)
+    for written in _WORD.findall(question):
+        word = written.lower()
+        if word in stop or (len(word) < 2 and not word.isdigit()):
+            continue
+        shared = written[0].isupper() or any(ch.isdigit() for ch in written)
+        for candidate in (word, *(_stemmer(lang).stemWord(word) for lang in (LANGUAGES if shared else (language,)))):
             if candidate not in variants:
                 variants.append(candidate)
     return " OR ".join('"' + v.replace('"', '""') + '"' for v in variants)
 
 
+RANGE = 1 << 40  # rowids per collection: a trillion chunks each, 8 million collections
+
+
+def rowid_range(db: sqlite3.Connection, collection: str, *, create: bool = False) -> tuple[int, int] | None:
+    """The first and last rowid of ``collection``'s rows; a new collection gets the next free range if ``create``."""
+    key = f"keyword_range:{collection}"
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    if row is None:
+        if not create:
+            return None
+        last = db.execute("SELECT MAX(CAST(value AS INTEGER)) FROM meta WHERE key LIKE 'keyword\\_range:%' ESCAPE '\\'")
+        row = ((last.fetchone()[0] or 0) + 1,)
+        db.execute("INSERT INTO meta VALUES (?, ?)", (key, str(row[0])))
+    first = int(row[0]) * RANGE
+    return first, first + RANGE - 1
+
+
 def add(db: sqlite3.Connection, collection: str, chunks: list[Chunk]) -> None:
     """Index ``chunks`` (call inside the manifest's transaction)."""
-    db.executemany("INSERT INTO keywords (terms, collection, doc_id, chunk_id) VALUES (?, ?, ?, ?)",
-                   [(terms(c.text, c.language), collection, c.doc_id, c.chunk_id) for c in chunks])
+    first, last = rowid_range(db, collection, create=True)
+    top = db.execute("SELECT rowid FROM keywords WHERE rowid BETWEEN ? AND ? ORDER BY rowid DESC LIMIT 1",
+                     (first, last)).fetchone()
+    start = (top[0] if top else first) + 1
+    db.executemany("INSERT INTO keywords (rowid, terms, collection, doc_id, chunk_id) VALUES (?, ?, ?, ?, ?)",
+                   [(start + i, terms(c.text, c.language), collection, c.doc_id, c.chunk_id)
+                    for i, c in enumerate(chunks)])
 
 
 def delete(db: sqlite3.Connection, collection: str, doc_id: str) -> None:
     db.execute("DELETE FROM keywords WHERE collection = ? AND doc_id = ?", (collection, doc_id))
 
 
+def move_into_ranges(db: sqlite3.Connection) -> None:
+    """Schema 1 → 2: give each collection's keyword rows their own rowid range (one transaction, the caller's)."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'keywords'").fetchone():
+        return
+    rows = db.execute("SELECT terms, collection, doc_id, chunk_id FROM keywords ORDER BY rowid").fetchall()
+    db.execute("DELETE FROM keywords")
+    by_collection: dict[str, list[tuple]] = {}
+    for row in rows:
+        by_collection.setdefault(row[1], []).append(row)
+    for collection, items in by_collection.items():
+        first, _ = rowid_range(db, collection, create=True)
+        db.executemany("INSERT INTO keywords (rowid, terms, collection, doc_id, chunk_id) VALUES (?, ?, ?, ?, ?)",
+                       [(first + 1 + i, *item) for i, item in enumerate(items)])
+
+
 def search(db: sqlite3.Connection, collection: str, question: str, *, language: str, k: int,
            doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
     """``(chunk_id, score)`` of the ``k`` best BM25 matches, best first (score: higher is better)."""
     expression = query_expression(question, language)
-    if not expression:
+    bounds = rowid_range(db, collection)
+    if not expression or bounds is None:
         return []
-    sql = ("SELECT chunk_id, doc_id, -bm25(keywords) AS score FROM keywords WHERE keywords MATCH ? AND collection = ? "
-           "ORDER BY bm25(keywords) LIMIT ?")
-    rows = db.execute(sql, (expression, collection, k * 4 if doc_ids else k)).fetchall()
+    # Rank rowids first (FTS5 reads only its index), then read the columns of the few kept.
+    sql = ("SELECT k.chunk_id, k.doc_id, best.score FROM (SELECT rowid, -bm25(keywords) AS score FROM keywords "
+           "WHERE keywords MATCH ? AND rowid BETWEEN ? AND ? ORDER BY bm25(keywords) LIMIT ?) AS best "
+           "JOIN keywords AS k ON k.rowid = best.rowid ORDER BY best.score DESC")
+    rows = db.execute(sql, (expression, *bounds, k * 4 if doc_ids else k)).fetchall()
     if doc_ids:
         wanted = set(doc_ids)
         rows = [r for r in rows if r[1] in wanted]

@@ -28,11 +28,12 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from rag.keyword import move_into_ranges
 from rag.upgrade import folio_version, upgrade
 
-SCHEMA_VERSION = 1
-# How to bring a manifest from schema N to N + 1 (run inside one transaction); none needed yet.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+SCHEMA_VERSION = 2
+# How to bring a manifest from schema N to N + 1 (run inside one transaction).
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: move_into_ranges}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (

@@ -29,6 +29,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from rag.documents import LANGUAGES, Passage
@@ -37,6 +38,7 @@ from rag.language import detect
 from rag.store import Store
 
 MODES = ("hybrid", "dense", "keyword")
+_KEYWORD_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="folio-bm25")  # threads start on first use
 KEYWORD_WEIGHT = 0.1  # chosen with `folio eval` on sample_docs; see fuse()
 _WORDS = re.compile(r"\w+")
 
@@ -49,13 +51,16 @@ def search(query: str, *, store: Store, embedder: Embedder, k: int = 5, doc_ids:
     if not query.strip():
         return []
     depth = max(candidates, 2 * k)
+    keyword_hits = None
+    if mode in ("hybrid", "keyword"):  # SQLite releases the GIL: BM25 runs while the question is embedded
+        language = language or detect(query)
+        keyword_hits = _KEYWORD_THREADS.submit(store.keyword_query, query, k=depth, doc_ids=doc_ids,
+                                               language=language if language in LANGUAGES else "en")
     lists = []
     if mode in ("hybrid", "dense"):
         lists.append(store.query(embedder.embed_query(query), k=depth, doc_ids=doc_ids))
-    if mode in ("hybrid", "keyword"):
-        language = language or detect(query)
-        lists.append(store.keyword_query(query, language=language if language in LANGUAGES else "en", k=depth,
-                                         doc_ids=doc_ids))
+    if keyword_hits is not None:
+        lists.append(keyword_hits.result())
     ranked = fuse(lists[0], lists[1]) if len(lists) > 1 else lists[0]
     return merge_neighbours(drop_near_duplicates(ranked[: 3 * k]))[:k]
 

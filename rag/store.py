@@ -173,8 +173,6 @@ class Store:
 
     def query(self, vector: np.ndarray, *, k: int, doc_ids: list[str] | None = None) -> list[Passage]:
         """The ``k`` chunks nearest to ``vector`` (cosine), optionally only from ``doc_ids``."""
-        if self.count() == 0:
-            return []
         where = None
         if doc_ids:
             where = {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}}

@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.documents import chunk_id_for
+from rag.documents import Chunk, chunk_id_for
 from rag.loading import sha256_of
-from rag.manifest import Manifest
+from rag.manifest import SCHEMA_VERSION, Manifest
 from rag.store import Store, open_client
 from tests.conftest import REPO
 from tests.docs_factory import make_pdf
@@ -299,18 +299,19 @@ def test_an_index_from_a_newer_folio_is_refused_in_one_sentence_and_backed_up_on
     from rag.upgrade import folio_version
 
     ingest_one_file(tmp_path, capsys)
-    set_schema(folio_home, 2)
+    set_schema(folio_home, SCHEMA_VERSION + 1)
     code, _, err = cli(capsys, "docs")
-    backups = list(folio_home.glob("backup-*-schema2"))
+    backups = list(folio_home.glob(f"backup-*-schema{SCHEMA_VERSION + 1}"))
     assert code == 1 and len(backups) == 1
-    assert err.strip() == (f"The index in {folio_home} was written by Folio {folio_version()} (schema 2), newer than "
-                           f"this Folio {folio_version()} (schema 1); upgrade Folio to use it (a copy was saved in {backups[0]}).")
+    assert err.strip() == (f"The index in {folio_home} was written by Folio {folio_version()} (schema {SCHEMA_VERSION + 1}), "
+                           f"newer than this Folio {folio_version()} (schema {SCHEMA_VERSION}); upgrade Folio to use it "
+                           f"(a copy was saved in {backups[0]}).")
     assert (backups[0] / "manifest.sqlite3").is_file() and (backups[0] / "index" / "chroma.sqlite3").is_file()
     assert cli(capsys, "docs")[0] == 1 and list(folio_home.glob("backup-*")) == backups, "one backup per schema"
     code, report, _ = cli(capsys, "doctor", "--json")
     assert not report["ok"] and "newer than this Folio" in report["problems"][0]
 
-    set_schema(folio_home, 1)  # what the newer Folio's user would do: upgrade; here, put the value back
+    set_schema(folio_home, SCHEMA_VERSION)  # what the newer Folio's user would do: upgrade; here, put the value back
     code, out, _ = cli(capsys, "docs", "--json")
     assert code == 0 and [d["name"] for d in out["documents"]] == ["a.txt"]
 
@@ -319,19 +320,51 @@ def test_an_older_schema_is_backed_up_then_migrated_or_refused(tmp_path, monkeyp
     from rag import manifest as manifest_module
     from rag.errors import IndexMismatchError
 
+    now, later = SCHEMA_VERSION, SCHEMA_VERSION + 1
     first = Manifest(folio_home / "manifest.sqlite3")
-    assert first.meta("schema") == "1" and first.meta("created_by") == first.meta("written_by")
+    assert first.meta("schema") == str(now) and first.meta("created_by") == first.meta("written_by")
     first.close()
-    monkeypatch.setattr(manifest_module, "SCHEMA_VERSION", 2)
-    with pytest.raises(IndexMismatchError, match="has schema 1, which this Folio .* cannot migrate; move it aside "
-                                                 "and ingest your files again \\(a copy was saved in .*schema1\\)"):
+    monkeypatch.setattr(manifest_module, "SCHEMA_VERSION", later)
+    with pytest.raises(IndexMismatchError, match=f"has schema {now}, which this Folio .* cannot migrate; move it aside "
+                                                 f"and ingest your files again \\(a copy was saved in .*schema{now}\\)"):
         Manifest(folio_home / "manifest.sqlite3")
-    monkeypatch.setitem(manifest_module.MIGRATIONS, 1, lambda db: db.execute("CREATE TABLE tags (doc_id TEXT)"))
+    monkeypatch.setitem(manifest_module.MIGRATIONS, now, lambda db: db.execute("CREATE TABLE tags (doc_id TEXT)"))
     migrated = Manifest(folio_home / "manifest.sqlite3")
-    assert migrated.migrated_from == 1 and migrated.meta("schema") == "2"
+    assert migrated.migrated_from == now and migrated.meta("schema") == str(later)
     assert migrated.db.execute("SELECT count(*) FROM tags").fetchone() == (0,)
     migrated.close()
-    assert len(list(folio_home.glob("backup-*-schema1"))) == 1
+    assert len(list(folio_home.glob(f"backup-*-schema{now}"))) == 1
+
+
+def test_a_schema_1_keyword_index_is_moved_into_collection_ranges_and_still_finds_each_collections_words(tmp_path):
+    """Schema 1 kept every collection's keyword rows in one rowid sequence; schema 2 gives each its own range."""
+    import sqlite3
+
+    from rag import keyword
+
+    path = tmp_path / "manifest.sqlite3"
+    Manifest(path).close()
+    with sqlite3.connect(path) as db:  # the schema 1 layout: rows of two collections interleaved
+        db.executescript(keyword.SCHEMA)
+        db.execute("DELETE FROM meta WHERE key LIKE 'keyword_range:%'")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+        db.executemany("INSERT INTO keywords (terms, collection, doc_id, chunk_id) VALUES (?, ?, ?, ?)",
+                       [("zeppelin hangar", "airships", "d-1", "d-1:0"), ("zeppelin depot", "trains", "d-2", "d-2:0"),
+                        ("hangar roof", "airships", "d-1", "d-1:1")])
+    manifest = Manifest(path)
+    assert manifest.migrated_from == 1 and manifest.meta("schema") == str(SCHEMA_VERSION)
+    found = {name: keyword.search(manifest.db, name, "zeppelin hangar", language="en", k=5) for name in ("airships", "trains")}
+    assert [chunk for chunk, _ in found["airships"]] == ["d-1:0", "d-1:1"]
+    assert [chunk for chunk, _ in found["trains"]] == ["d-2:0"]
+    assert keyword.search(manifest.db, "unknown", "zeppelin", language="en", k=5) == []
+    museum = Chunk("d-3", "c.txt", 1, 0, 15, "Zeppelin museum", "en", 0, "0")
+    with manifest.transaction() as db:  # new rows go after the moved ones, in their collection's range
+        keyword.add(db, "trains", [museum])
+    assert sorted(chunk for chunk, _ in keyword.search(manifest.db, "trains", "zeppelin", language="en", k=5)) == \
+        sorted(["d-2:0", museum.chunk_id])
+    assert manifest.db.execute("SELECT rowid FROM keywords WHERE chunk_id = ?", (museum.chunk_id,)).fetchone()[0] == \
+        2 * keyword.RANGE + 2, "trains (the second collection moved) holds rowids from 2 x RANGE"
+    manifest.close()
 
 
 def test_a_collection_written_with_a_newer_schema_is_refused(tmp_path):
@@ -341,5 +374,5 @@ def test_a_collection_written_with_a_newer_schema_is_refused(tmp_path):
     client.create_collection("folio-default", embedding_function=None,
                              metadata={"folio_embedder": EMBEDDER, "folio_schema": 7, "folio_version": "9.0.0"})
     with pytest.raises(IndexMismatchError, match="Collection 'default' was written by Folio 9.0.0 \\(schema 7\\), "
-                                                 "newer than this Folio .* \\(schema 1\\); upgrade Folio to use it."):
+                                                 f"newer than this Folio .* \\(schema {SCHEMA_VERSION}\\); upgrade Folio to use it."):
         Store(client=client, manifest=Manifest(tmp_path / "m.sqlite3"), collection="default", embedder=EMBEDDER, dim=DIM)

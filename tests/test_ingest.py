@@ -125,3 +125,33 @@ def test_mixing_embedders_in_one_collection_is_refused(tmp_path):
     Store(client=client, manifest=manifest, collection="default", embedder="use-multilingual-v3", dim=512)
     with pytest.raises(IndexMismatchError, match="indexed with the embedder 'use-multilingual-v3', not 'all-minilm-l6-v2'"):
         Store(client=client, manifest=manifest, collection="default", embedder="all-minilm-l6-v2", dim=384)
+
+
+def test_results_come_in_the_files_order_while_the_next_file_is_read_ahead(tmp_path, store, embedder):
+    names = []
+    for number in range(6):
+        path = tmp_path / f"{number}-{'bad' if number % 3 == 1 else 'good'}.txt"
+        path.write_text("" if number % 3 == 1 else f"Depot {number} opens at {number + 6} o'clock.\n" * 40)
+        names.append(path.name)
+    seen = []
+    results = list(ingest([tmp_path], store=store, embedder=embedder,
+                          on_file=lambda done, total, name: seen.append((done, total, name))))
+    assert [r.name for r in results] == names == [name for _, _, name in seen]
+    assert [r.status for r in results] == ["added", "failed", "added", "added", "failed", "added"]
+    assert [done for done, _, _ in seen] == list(range(6)) and {total for _, total, _ in seen} == {6}
+    assert [r.status for r in ingest([tmp_path], store=store, embedder=embedder)][:1] == ["unchanged"]
+
+
+def test_the_default_embedder_gives_the_same_vectors_on_one_thread_and_on_several():
+    import numpy as np
+
+    from rag.embedding import UniversalSentenceEncoder
+
+    texts = [f"Passage {i}: the depot in Brenzach opens at {i % 12} o'clock, Le dépôt ouvre à {i % 9} h." for i in range(80)]
+    one, several = UniversalSentenceEncoder(threads=1), UniversalSentenceEncoder(threads=3)
+    try:
+        assert np.allclose(one.embed(texts), several.embed(texts), atol=1e-5)
+        assert np.allclose(several.embed(texts[:5]), one.embed(texts[:5]), atol=1e-5)  # too few to split
+    finally:
+        one.close()
+        several.close()
