@@ -50,7 +50,7 @@ def _pull(args: argparse.Namespace, settings: Settings) -> int:
 def _plan(args: argparse.Namespace, settings: Settings) -> int:
     from inference import gguf_info, hardware, planning, registry
 
-    source = Path(args.name).expanduser()
+    source = registry.bundled_llm_path() if args.name == registry.BUNDLED else Path(args.name).expanduser()
     model = gguf_info.read_info(source) if source.suffix == ".gguf" else registry.get(args.name)
     hw = None
     if args.vram_gb is None or args.ram_gb is None:

@@ -159,8 +159,8 @@ def footprint(model: GGUFInfo | ModelSpec | Footprint) -> Footprint:
         # Without an output.weight, llama.cpp reuses token_embd as the output matrix and copies it to
         # the GPU with the output layer (in RAM both share the same mapped bytes).
         tied = not any(t.name == "output.weight" for t in model.tensors)
-        return Footprint(
-            name=f"{model.name or model.architecture} {model.quant}",
+        return Footprint(  # the file's name reads better than general.name ("Smollm2 135M 8k Lc100K Mix1 Ep2")
+            name=model.path.stem if model.path else f"{model.name or model.architecture} {model.quant}",
             n_layer=model.n_layer,
             n_head=model.n_head,
             n_head_kv=model.n_head_kv,

@@ -118,3 +118,19 @@ def test_a_second_writer_on_the_same_home_is_refused(tmp_path, capsys, folio_hom
         holder.wait()
     code, _, _ = folio(capsys, "ingest", str(tmp_path / "a.txt"))
     assert code == 0, "the lock goes with the process that held it"
+
+
+def test_models_plan_takes_the_bundled_model_a_registry_name_or_a_file(capsys):
+    from inference.registry import bundled_llm_path
+
+    code, out, _ = folio(capsys, "models", "plan", "bundled", "--vram-gb", "0", "--ram-gb", "24", "--ctx", "2048", "--json")
+    assert code == 0 and out["model"] == "SmolLM2-135M-Instruct.Q4_1" and out["n_gpu_layers"] == 0 and out["fits"]
+    code, same, _ = folio(capsys, "models", "plan", str(bundled_llm_path()), "--vram-gb", "0", "--ram-gb", "24",
+                          "--ctx", "2048", "--json")
+    assert same == out
+    code, out, _ = folio(capsys, "models", "plan", "mixtral-8x7b-instruct:q4_k_m", "--vram-gb", "24", "--ram-gb", "64",
+                         "--ctx", "32768", "--json")
+    assert code == 0 and out["n_gpu_layers"] == 23 and out["fits"]
+    code, out, _ = folio(capsys, "models", "plan", "mixtral-8x7b-instruct:q4_k_m", "--vram-gb", "24", "--ram-gb", "64",
+                         "--ctx", "32768")
+    assert code == 0 and out.splitlines()[0].startswith("Mixtral") and "n_gpu_layers 23 of 33" in out
