@@ -5,6 +5,10 @@ and the web app call it once at start-up and ``close()`` it at the end. The web 
 model for another local one while it runs (:meth:`Folio.switch_model`); each answer holds the model it
 started with (:meth:`Folio.using_chat`), so a switch never breaks an answer in progress.
 
+With ``FOLIO_REPLICA`` every store is a read-only replica of the library its writer publishes on
+the shared Chroma server (:mod:`rag.replica`): synced when it opens, then again by the first
+:meth:`Folio.store` call that finds the last sync older than ``replica_sync_s``.
+
 >>> from pathlib import Path; import tempfile
 >>> folio = build(Settings.for_tests(Path(tempfile.mkdtemp()), embedder="fake-hash-64"), llm=False)
 >>> folio.store().collection_name, folio.documents()
@@ -27,6 +31,7 @@ from rag.chat import ChatModel
 from rag.embedding import Embedder, build_embedder
 from rag.errors import FolioError
 from rag.manifest import DocumentRecord, Manifest
+from rag.replica import refuse
 from rag.store import Store, open_client
 
 if TYPE_CHECKING:
@@ -96,18 +101,30 @@ class Folio:
     _switching: threading.Lock = field(default_factory=threading.Lock)
 
     def store(self, collection: str | None = None) -> Store:
-        """The store of ``collection`` (the settings' one by default), opened once and recovered after a crash."""
+        """The store of ``collection`` (the settings' one by default), opened once and recovered after a crash.
+
+        A replica's store is synced here when its last sync is older than ``replica_sync_s``: lazily, on
+        the request that needs it, so no thread outlives :meth:`close` and a failed sync reaches the user.
+        """
         name = collection or self.settings.collection
         with self._lock:
             if name not in self._stores:
                 store = Store(client=self.client, manifest=self.manifest, collection=name,
-                              embedder=self.embedder.name, dim=self.embedder.dim)
+                              embedder=self.embedder.name, dim=self.embedder.dim, replica=self.settings.replica)
                 store.recover()
                 self._stores[name] = store
-            return self._stores[name]
+            store = self._stores[name]
+        store.sync(older_than_s=self.settings.replica_sync_s)
+        return store
+
+    def require_writer(self) -> None:
+        """Refuse a change to the library in a replica, in one sentence."""
+        if self.settings.replica:
+            refuse()
 
     def drop_collection(self, name: str) -> int:
         """Delete a collection; the next :meth:`store` of that name opens a fresh, empty one."""
+        self.require_writer()
         store = self.store(name)
         count = len(store.documents())
         store.drop()
@@ -230,6 +247,9 @@ def build(settings: Settings, *, llm: bool = True, chat: ChatModel | None = None
     ``writer=True`` (serve, ingest, remove) takes the home folder's writer lock first: one Chroma
     directory never has two writers. The OS releases the lock if the process dies.
     """
+    if settings.replica and not settings.chroma_url:
+        raise FolioError("FOLIO_REPLICA is set but FOLIO_CHROMA_URL is not: a replica reads the library from the "
+                         "Chroma server its writer uses; set FOLIO_CHROMA_URL, or unset FOLIO_REPLICA.")
     settings.home.mkdir(parents=True, exist_ok=True)
     lock = acquire_writer_lock(settings.home) if writer else None
     try:

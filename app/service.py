@@ -21,6 +21,7 @@ SAMPLES_MARKER = ".samples-indexed"
 
 def ingest_paths(folio: Folio, paths: Sequence[Path], *, names: list[str] | None = None, collection: str | None = None,
                  on_file: Callable[[int, int, str], None] | None = None) -> Iterator[IngestResult]:
+    folio.require_writer()
     s = folio.settings
     return ingest(list(paths), store=folio.store(collection), embedder=folio.embedder, chunk_tokens=s.chunk_tokens,
                   overlap_tokens=s.chunk_overlap, max_bytes=s.max_file_mb * 1024 * 1024, names=names, on_file=on_file,
@@ -45,10 +46,10 @@ def answer_events(folio: Folio, question: str, *, language: str | None = None, h
 
 
 def index_samples_once(folio: Folio) -> list[IngestResult]:
-    """On the very first start, index ``sample_docs/`` so there is something to ask about."""
+    """On the very first start, index ``sample_docs/`` so there is something to ask about (not in a replica)."""
     marker = folio.settings.home / SAMPLES_MARKER
     samples = folio.settings.sample_docs
-    if marker.exists() or not samples.is_dir() or folio.documents():
+    if folio.settings.replica or marker.exists() or not samples.is_dir() or folio.documents():
         return []
     results = list(ingest_paths(folio, [samples]))
     marker.write_text("sample_docs indexed on first start; delete this file to index them again\n")
@@ -73,6 +74,7 @@ def ingest_uploads(folio: Folio, paths: Sequence[Path], *, names: list[str], col
 
     from rag.loading import sha256_of
 
+    folio.require_writer()  # before any upload is copied
     store = folio.store(collection)
     folder = kept_files_dir(folio, collection)
     kept: list[Path] = []
@@ -110,6 +112,7 @@ def _forget_copy(folio: Folio, path: Path, collection: str | None) -> None:
 
 def remove_document(folio: Folio, key: str, *, collection: str | None = None):
     """Remove a document (by id or name) and its kept copy; returns its record."""
+    folio.require_writer()
     record = folio.store(collection).remove(key)
     _forget_copy(folio, Path(record.path), collection)
     return record
@@ -119,6 +122,7 @@ def reindex_document(folio: Folio, key: str, *, collection: str | None = None) -
     """Ingest a document again from the file it was added from (replaced if the file changed)."""
     from rag.errors import FolioError
 
+    folio.require_writer()
     record = folio.store(collection).find(key)
     if record is None:
         raise FolioError(f"No document '{key}' in collection '{folio.store(collection).collection_name}'.")
@@ -136,6 +140,7 @@ def create_collection(folio: Folio, name: str) -> str:
     """Create an empty collection (its name is checked); returns the name."""
     from rag.store import check_collection_name
 
+    folio.require_writer()
     name = check_collection_name((name or "").strip())
     folio.store(name)
     return name

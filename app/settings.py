@@ -38,6 +38,8 @@ class Settings:
     embedder: str = "use-multilingual-v3"
     chroma_url: str = ""                # a Chroma server instead of the index under FOLIO_HOME
     chroma_token: str = ""              # bearer token for the proxy in front of it
+    replica: bool = False               # read-only: documents come from the writer sharing the Chroma server
+    replica_sync_s: float = 10.0        # a replica refreshes its document list at most this often
     # retrieval and answers
     top_k: int = 5                      # passages shown by `folio search`
     candidates: int = 24                # passages retrieved for an answer (packed while they fit)
@@ -122,11 +124,31 @@ def _typed(values: Mapping[str, Any]) -> dict[str, Any]:
                 typed[name] = int(value)
             elif kind == "float":
                 typed[name] = float(value)
+            elif kind == "bool":
+                typed[name] = _boolean(value)
             else:
                 typed[name] = str(value)
         except ValueError:
+            kind = "boolean (1 or 0)" if kind == "bool" else kind
             raise FolioError(f"Setting '{name}' must be a {kind}, not '{value}' (check FOLIO_{name.upper()} or folio.toml).") from None
     return typed
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def _boolean(value: Any) -> bool:
+    """True for ``1``, ``true``, ``yes``, ``on`` (any case) or TOML's true; false for ``0``, ``false``, ``no``, ``off``, empty.
+
+    >>> _boolean("Yes"), _boolean("0"), _boolean(True)
+    (True, False, True)
+    """
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise ValueError(value)
 
 
 # The settings a user changes from the web app; the others stay with the environment and folio.toml.

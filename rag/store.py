@@ -7,8 +7,10 @@ refused, since vectors of two models cannot be compared. Adds are batched under 
 maximum batch size. :mod:`rag.integrity` checks and repairs a collection against its manifest.
 
 Ingesting a document is atomic (see :mod:`rag.manifest`): pending entry → new chunks added →
-manifest row committed → old version's chunks deleted. :meth:`Store.recover` undoes whatever a
-crash interrupted, so every document has all of its chunks or none.
+manifest row committed → document published (:mod:`rag.replica`) → old version's chunks deleted.
+:meth:`Store.recover` undoes whatever a crash interrupted, so every document has all of its chunks
+or none, and publishes the manifest again. A replica store (``replica=True``) never writes to
+Chroma: it refuses every change and :meth:`Store.sync` fills its manifest from the published list.
 
 >>> import tempfile, pathlib, numpy as np, chromadb
 >>> from rag.manifest import Manifest
@@ -28,6 +30,8 @@ crash interrupted, so every document has all of its chunks or none.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,6 +42,8 @@ from rag import keyword
 from rag.documents import Chunk, Document, Passage, chunk_id_for
 from rag.errors import FolioError, IndexMismatchError
 from rag.manifest import SCHEMA_VERSION, DocumentRecord, Manifest
+from rag.replica import (ReadOnlyCollection, SyncPlan, open_published, publish, refuse, republish, unpublish,
+                         sync as sync_replica)
 from rag.upgrade import folio_version
 
 REMOVING = "-removing-"  # the pending marker of a removal in progress
@@ -66,20 +72,39 @@ class PutResult:
 
 
 class Store:
-    """One collection: vectors in Chroma, documents in the manifest."""
+    """One collection: vectors in Chroma, documents in the manifest (a cache of the published list if ``replica``)."""
 
-    def __init__(self, *, client, manifest: Manifest, collection: str, embedder: str, dim: int) -> None:
+    def __init__(self, *, client, manifest: Manifest, collection: str, embedder: str, dim: int,
+                 replica: bool = False) -> None:
         self.collection_name = check_collection_name(collection)
         self._client = client
         self._manifest = manifest
         self.embedder = embedder
-        self._collection = client.get_or_create_collection(
-            name=f"folio-{collection}", embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
-            metadata={"folio_embedder": embedder, "folio_dim": dim, "folio_schema": SCHEMA_VERSION,
-                      "folio_version": folio_version()})
+        self.replica = replica
+        self._synced_at = float("-inf")
+        self._syncing = threading.Lock()
+        if replica:
+            self._collection = self._open_shared()
+        else:
+            self._collection = client.get_or_create_collection(
+                name=f"folio-{collection}", embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
+                metadata={"folio_embedder": embedder, "folio_dim": dim, "folio_schema": SCHEMA_VERSION,
+                          "folio_version": folio_version()})
         _check_recorded(self._collection.metadata or {}, manifest=manifest, collection=collection, embedder=embedder)
+        self._docs = None if replica else open_published(client, collection, create=True)  # see rag.replica
         self._max_batch = int(client.get_max_batch_size())
         manifest.db.executescript(keyword.SCHEMA)
+
+    def _open_shared(self) -> ReadOnlyCollection:
+        """A replica's view of the chunk collection its writer fills."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            return ReadOnlyCollection(self._client.get_collection(name=f"folio-{self.collection_name}",
+                                                                  embedding_function=None))
+        except NotFoundError:
+            raise FolioError(f"Collection '{self.collection_name}' is not in the shared index yet; create it through "
+                             f"the instance that owns the library, then open it here.") from None
 
     # -- documents ---------------------------------------------------------------------------
     def documents(self) -> list[DocumentRecord]:
@@ -94,6 +119,8 @@ class Store:
 
     def put(self, document: Document, chunks: list[Chunk], vectors: np.ndarray) -> PutResult:
         """Add ``document`` (or replace its older version) atomically; unchanged content is not re-added."""
+        if self.replica:
+            refuse()
         old = self._manifest.get(self.collection_name, document.doc_id)
         if old is not None and old.sha256 == document.sha256:
             return PutResult("unchanged", old)
@@ -111,22 +138,30 @@ class Store:
                                 sha256=document.sha256, pages=document.page_count, chunks=len(chunks),
                                 language=document.language,
                                 added_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
-        def index_keywords(db) -> None:
-            keyword.delete(db, self.collection_name, document.doc_id)
-            keyword.add(db, self.collection_name, chunks)
-
-        self._manifest.commit(self.collection_name, record, also=index_keywords)
+        self._index(record, chunks)
+        publish(self._docs, [record])
         if old is not None:
             self._delete_version(old.doc_id, old.sha256, old.chunks)
         self._manifest.abandon(self.collection_name, document.doc_id)
         return PutResult("replaced" if old else "added", record)
 
+    def _index(self, record: DocumentRecord, chunks: list[Chunk]) -> None:
+        """The commit marker: ``record``'s manifest row and its chunks' keyword rows, in one transaction."""
+        def index_keywords(db) -> None:
+            keyword.delete(db, self.collection_name, record.doc_id)
+            keyword.add(db, self.collection_name, chunks)
+
+        self._manifest.commit(self.collection_name, record, also=index_keywords)
+
     def remove(self, key: str) -> DocumentRecord:
-        """Delete a document (by id or name): its chunks, then its manifest entry."""
+        """Delete a document (by id or name): its published record, its chunks, then its manifest entry."""
+        if self.replica:
+            refuse()
         record = self.find(key)
         if record is None:
             raise FolioError(f"No document '{key}' in collection '{self.collection_name}'; 'folio docs' lists them.")
         self._manifest.begin(self.collection_name, doc_id=record.doc_id, sha256=REMOVING, old_sha256=record.sha256)
+        unpublish(self._docs, [record.doc_id])
         self._delete_version(record.doc_id, record.sha256, record.chunks)
         self._finish_removal(record.doc_id)
         return record
@@ -139,8 +174,14 @@ class Store:
         self._manifest.remove(self.collection_name, doc_id, also=drop_keywords_and_pending)
 
     def recover(self) -> int:
-        """Remove the chunks of work a crash interrupted; returns how many documents needed it."""
+        """Remove the chunks of work a crash interrupted and publish the manifest again (a replica:
+        forget local pending rows and sync, touching nothing in Chroma); returns how many documents needed it."""
         pending = self._manifest.pending(self.collection_name)
+        if self.replica:
+            for work in pending:
+                self._manifest.abandon(self.collection_name, work.doc_id)
+            self.sync()
+            return len(pending)
         for work in pending:
             committed = self._manifest.get(self.collection_name, work.doc_id)
             if work.sha256 == REMOVING:
@@ -153,7 +194,26 @@ class Store:
             else:
                 self._collection.delete(where={"$and": [{"doc_id": work.doc_id}, {"sha256": work.sha256}]})
             self._manifest.abandon(self.collection_name, work.doc_id)
+        republish(self._docs, self.documents(), batch=self._max_batch)
         return len(pending)
+
+    def sync(self, *, older_than_s: float = 0.0) -> SyncPlan | None:
+        """A replica: refresh its documents and keyword rows from the published list (:func:`rag.replica.sync`).
+
+        Skipped (None) when the last sync is younger than ``older_than_s``, while another thread
+        syncs (its caller reads the cache as it is), and always on a writer, whose manifest is the truth.
+        """
+        if not self.replica or time.monotonic() - self._synced_at < older_than_s:
+            return None
+        if not self._syncing.acquire(blocking=False):
+            return None
+        try:
+            self._collection = self._open_shared()  # the writer may have dropped and re-created it
+            plan = sync_replica(self)
+            self._synced_at = time.monotonic()
+            return plan
+        finally:
+            self._syncing.release()
 
     # -- vectors -----------------------------------------------------------------------------
     def _add(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
@@ -202,12 +262,16 @@ class Store:
         return sorted(chunks, key=lambda c: (c.source, c.index))
 
     def drop(self) -> None:
-        """Delete the whole collection and its manifest entries."""
+        """Delete the whole collection: its manifest entries, its published list, its chunks."""
+        if self.replica:
+            refuse()
+
         def drop_rows(db) -> None:
             db.execute("DELETE FROM keywords WHERE collection = ?", (self.collection_name,))
             db.execute("DELETE FROM meta WHERE key = ?", (f"embedder:{self.collection_name}",))
 
         self._manifest.drop_collection(self.collection_name, also=drop_rows)
+        self._client.delete_collection(self._docs.name)
         self._client.delete_collection(f"folio-{self.collection_name}")
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag import replica
 from rag.documents import Chunk, chunk_id_for
 from rag.loading import sha256_of
 from rag.manifest import SCHEMA_VERSION, Manifest
@@ -171,6 +172,8 @@ def assert_consistent(store: Store, manifest: Manifest) -> None:
         assert keywords[doc.doc_id] == expected, f"{doc.name}: the keyword index disagrees with the manifest"
     assert set(chunks) <= set(documents), f"orphaned chunks of {set(chunks) - set(documents)}"
     assert set(keywords) <= set(documents), f"orphaned keyword rows of {set(keywords) - set(documents)}"
+    published = {r.doc_id: r for r in replica.published(store._docs)}
+    assert published == documents, "the published document list (for replicas) disagrees with the manifest"
 
 
 @pytest.mark.slow
