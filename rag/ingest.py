@@ -24,8 +24,9 @@ in this process instead (unit tests of the logic around it).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -81,18 +82,31 @@ def ingest(paths: list[Path], *, store: Store, embedder: Embedder, chunk_tokens:
         return read_one(files[position], name=file_names[position], store=store, max_bytes=max_bytes, isolate=isolate,
                         timeout_s=timeout_s, memory_mb=memory_mb)
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="folio-read") as reader:
-        ahead = reader.submit(read, 0) if files else None
-        for position, path in enumerate(files):
-            current, ahead = ahead, reader.submit(read, position + 1) if position + 1 < len(files) else None
-            if on_file:
-                on_file(position, len(files), file_names[position])
-            item = current.result()
-            if isinstance(item, IngestResult):
-                yield item
-                continue
-            yield index_one(item, path=path, store=store, embedder=embedder, chunk_tokens=chunk_tokens,
-                            overlap_tokens=overlap_tokens)
+    ahead = _in_background(read, 0) if files else None
+    for position, path in enumerate(files):
+        current, ahead = ahead, _in_background(read, position + 1) if position + 1 < len(files) else None
+        if on_file:
+            on_file(position, len(files), file_names[position])
+        item = current.result()
+        if isinstance(item, IngestResult):
+            yield item
+            continue
+        yield index_one(item, path=path, store=store, embedder=embedder, chunk_tokens=chunk_tokens,
+                        overlap_tokens=overlap_tokens)
+
+
+def _in_background(fn: Callable, *args) -> Future:
+    """``fn(*args)`` in a daemon thread: Ctrl-C during ingestion never waits for a read ahead to end."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fn(*args))
+        except BaseException as error:  # handed to whoever asks for the result
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="folio-read", daemon=True).start()
+    return future
 
 
 def read_one(path: Path, *, name: str, store: Store, max_bytes: int, isolate: bool = True,

@@ -15,6 +15,7 @@ importing chromadb and langchain, which would leave most kills landing before an
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import select
@@ -237,6 +238,43 @@ def kill_runs(zygote: Zygote, folder: Path, home: Path, versions: list[int], dur
 
 # -- repairs: `folio doctor --check` on an index damaged on purpose --------------------------------
 from tests.test_cli import folio as cli  # noqa: E402 - the same runner as the CLI tests
+
+
+def test_ctrl_c_during_a_long_ingest_stops_within_seconds_and_keeps_the_documents_already_added(tmp_path):
+    """Embedding runs in worker threads and the next file is read ahead; neither may hold Ctrl-C up."""
+    import sqlite3
+
+    folder, home = tmp_path / "docs", tmp_path / "home"
+    folder.mkdir()
+    (folder / "a-first.txt").write_text("The Lausanne depot opens at six. " * 40)
+    rng = random.Random(SEED)
+    (folder / "b-long.txt").write_text("\n".join(sentences(rng, 12, 1) for _ in range(4000)))  # ~5,000 chunks, a minute
+    (folder / "c-last.txt").write_text("The museum opens at ten. " * 40)
+    process = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(folder)], cwd=REPO,
+                               env=environment(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # the first file is committed: the long one is being embedded
+        try:
+            with sqlite3.connect(home / "manifest.sqlite3") as db:
+                if db.execute("SELECT count(*) FROM documents").fetchone()[0]:
+                    break
+        except sqlite3.Error:
+            pass
+        time.sleep(0.1)
+    time.sleep(4.0)  # reading and chunking it take a second or two, embedding it most of a minute
+    interrupted = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Interrupted." in err
+    assert time.monotonic() - interrupted < 5, "Ctrl-C waited for the embedding or the read-ahead to finish"
+    assert "a-first.txt: added" in out and "c-last.txt" not in out
+    check = subprocess.run([sys.executable, "-m", "app.cli", "doctor", "--check", "--json"], cwd=REPO,
+                           env=environment(home), capture_output=True, text=True, timeout=120)
+    docs = subprocess.run([sys.executable, "-m", "app.cli", "docs", "--json"], cwd=REPO, env=environment(home),
+                          capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert [d["name"] for d in json.loads(docs.stdout)["documents"]] == ["a-first.txt"]
 
 
 def test_doctor_check_repairs_a_damaged_index_and_says_what_to_ingest_again(tmp_path, capsys, folio_home):
