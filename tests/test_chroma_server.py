@@ -5,10 +5,7 @@ Folio reaches it through ``FOLIO_CHROMA_URL`` (``chromadb.HttpClient``); nothing
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -16,6 +13,7 @@ import pytest
 
 from rag.manifest import Manifest
 from rag.store import Store
+from tests.servers import free_port, running
 from tests.test_ingest import (  # noqa: F401 - collected here, run against the server
     test_add_then_unchanged_then_replaced_then_removed, test_every_bad_file_leaves_index_and_manifest_exactly_as_before,
     test_other_files_of_the_run_still_go_in, test_remove_by_id_and_unknown_document)
@@ -23,37 +21,14 @@ from tests.test_retrieval import (  # noqa: F401
     test_a_french_question_finds_an_english_passage, test_questions_find_the_right_page_in_their_own_language)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory):
     chroma = Path(sys.executable).parent / "chroma"
     port = free_port()
     folder = tmp_path_factory.mktemp("chroma")
-    log = (folder / "server.log").open("wb")  # a file, not a pipe: a full pipe would stall the server
-    server = subprocess.Popen([str(chroma), "run", "--path", str(folder / "data"), "--host", "127.0.0.1",
-                               "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert server.poll() is None, (folder / "server.log").read_text(errors="replace")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("chroma run did not start within 60 s")
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
+    with running([str(chroma), "run", "--path", str(folder / "data"), "--host", "127.0.0.1", "--port", str(port)],
+                 port=port, log=folder / "server.log", name="chroma run"):
+        yield f"http://127.0.0.1:{port}"
 
 
 def server_store(url: str, manifest_path: Path, embedder, *, collection: str | None = None) -> Store:

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
 import sys
 import threading
-import time
 
 import httpx
 import pytest
@@ -18,16 +15,11 @@ import pytest
 from inference.registry import bundled_llm_path
 from inference.remote import MESSAGE_MARGIN, TEMPLATE_MARGIN, OpenAIChatModel
 from rag.errors import ModelError
+from tests.servers import free_port, running
 
 STORY = [{"role": "user", "content": "Write a long story about a dragon who guards a library."}]
 SOURCES = [{"role": "system", "content": "Answer only from the sources.\n\n<source n=\"1\">Depots open at six.</source>"},
            {"role": "user", "content": "When do depots open?"}]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def one_sentence(message: str) -> bool:
@@ -42,28 +34,15 @@ def server(tmp_path_factory):
                "--port", str(port), "--n_ctx", "2048", "--n_threads", "1", "--n_threads_batch", "1",
                "--interrupt_requests", "False"]
     url = f"http://127.0.0.1:{port}"
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited with {process.returncode}: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/v1/models", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"the server did not start within 60 s: {log.read_text()[-2000:]}")
-        yield url
-    finally:
-        process.terminate()
+
+    def models_listed() -> bool:  # the port opens before the model has loaded
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            return httpx.get(f"{url}/v1/models", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    with running(command, port=port, log=log, name="llama_cpp.server", ready=models_listed):
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -8,35 +8,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.servers import free_port, running
+
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 START_TIMEOUT_S = 120
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def port_answers(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _tail(log: Path, chars: int = 4000) -> str:
-    return log.read_text(errors="replace")[-chars:] if log.exists() else "(no output)"
 
 
 @contextmanager
@@ -45,25 +28,9 @@ def folio_server(tmp_path: Path, *, env: dict[str, str]):
     port = free_port()
     log = tmp_path / "serve.log"
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "GRADIO_ANALYTICS_ENABLED": "False", **env}
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=REPO,
-                                env=full_env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not port_answers(port):
-            if proc.poll() is not None:
-                pytest.fail(f"folio serve exited with status {proc.returncode} before answering:\n{_tail(log)}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"folio serve did not answer on port {port} within {START_TIMEOUT_S} s:\n{_tail(log)}")
-            time.sleep(0.25)
+    with running([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], port=port, log=log,
+                 name="folio serve", timeout_s=START_TIMEOUT_S, cwd=REPO, env=full_env):
         yield f"http://127.0.0.1:{port}/", log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def chromium_path() -> str:
