@@ -2,7 +2,7 @@
 
 Every command takes ``--json``. Exit status: 0 on success, 1 when any item failed, 2 on bad usage.
 Errors go to stderr as one plain sentence naming the file and the fix; this module is the one place
-where :class:`~rag.errors.FolioError` becomes that message on the command line.
+where :class:`~core.errors.FolioError` becomes that message on the command line.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from app.settings import Settings
 from rag.documents import LANGUAGES
-from rag.errors import FolioError
+from core.errors import FolioError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

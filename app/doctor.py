@@ -2,7 +2,7 @@
 
 It loads no weights: the GGUF header is read for the plan, the hardware is probed, and the index
 and manifest are only read. ``--check`` also compares every collection's index with its manifest
-(:mod:`rag.integrity`) and repairs it, holding the writer lock: orphaned chunks and keyword rows are
+(:mod:`rag.index.integrity`) and repairs it, holding the writer lock: orphaned chunks and keyword rows are
 deleted, keyword rows rebuilt, and documents missing chunks removed with a message to ingest them
 again. Each repair is reported as a warning; a check that could not run is a problem.
 
@@ -18,7 +18,7 @@ import platform
 from pathlib import Path
 
 from app.settings import Settings
-from rag.errors import FolioError
+from core.errors import FolioError
 
 
 def diagnose(settings: Settings, *, check: bool = False) -> dict:
@@ -84,7 +84,7 @@ def _model_dict(settings: Settings, problems: list[str]) -> dict:
 
 
 def _index_dict(settings: Settings, problems: list[str], warnings: list[str], *, check: bool) -> dict:
-    from rag.manifest import Manifest
+    from rag.index.manifest import Manifest
 
     if not settings.manifest_path.exists():
         return {"collections": {}, "note": "no index yet; 'folio ingest PATH' creates it"}
@@ -108,7 +108,7 @@ def _index_dict(settings: Settings, problems: list[str], warnings: list[str], *,
 def _check_index(settings: Settings, problems: list[str], warnings: list[str]) -> dict:
     """Check every collection against its manifest and repair it (interrupted work is recovered on open)."""
     from app.factory import build
-    from rag import integrity
+    from rag.index import integrity
 
     try:
         folio = build(settings, llm=False, writer=True)

@@ -6,7 +6,7 @@ model for another local one while it runs (:meth:`Folio.switch_model`); each ans
 started with (:meth:`Folio.using_chat`), so a switch never breaks an answer in progress.
 
 With ``FOLIO_REPLICA`` every store is a read-only replica of the library its writer publishes on
-the shared Chroma server (:mod:`rag.replica`): synced when it opens, then again by the first
+the shared Chroma server (:mod:`rag.index.replica`): synced when it opens, then again by the first
 :meth:`Folio.store` call that finds the last sync older than ``replica_sync_s``.
 
 >>> from pathlib import Path; import tempfile
@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.settings import Settings, save_settings
-from rag.chat import ChatModel
+from core.chat import ChatModel
 from rag.embedding import Embedder, build_embedder
-from rag.errors import FolioError
-from rag.manifest import DocumentRecord, Manifest
-from rag.replica import refuse
-from rag.store import Store, open_client
+from core.errors import FolioError
+from rag.index.manifest import DocumentRecord, Manifest
+from rag.index.replica import refuse
+from rag.index.client import open_client, open_server_client
+from rag.index.store import Store
 
 if TYPE_CHECKING:
     from inference.registry import LocalModel
@@ -268,29 +269,10 @@ def build(settings: Settings, *, llm: bool = True, chat: ChatModel | None = None
 
 
 def open_index_client(settings: Settings):
-    """Chroma on disk under FOLIO_HOME, or a Chroma server when ``FOLIO_CHROMA_URL`` is set.
-
-    The token goes as ``Authorization: Bearer`` to the proxy that guards the server (Chroma's own
-    server has no authentication: never expose it without one; see docs/deploying.md).
-    """
-    if not settings.chroma_url:
-        return open_client(settings.index_dir)
-    from urllib.parse import urlparse
-
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    url = urlparse(settings.chroma_url)
-    if url.scheme not in ("http", "https") or not url.hostname:
-        raise FolioError(f"FOLIO_CHROMA_URL '{settings.chroma_url}' is not an http(s) URL; use e.g. http://127.0.0.1:8000.")
-    headers = {"Authorization": f"Bearer {settings.chroma_token}"} if settings.chroma_token else None
-    try:
-        return chromadb.HttpClient(host=url.hostname, port=url.port or (443 if url.scheme == "https" else 80),
-                                   ssl=url.scheme == "https", headers=headers,
-                                   settings=ChromaSettings(anonymized_telemetry=False))
-    except Exception as error:  # chromadb raises ValueError / httpx errors when the server is not there
-        raise FolioError(f"The Chroma server at {settings.chroma_url} could not be reached ({type(error).__name__}); "
-                         f"start it or unset FOLIO_CHROMA_URL.") from None
+    """Chroma on disk under FOLIO_HOME, or the Chroma server of ``FOLIO_CHROMA_URL`` (:mod:`rag.index.client`)."""
+    if settings.chroma_url:
+        return open_server_client(settings.chroma_url, token=settings.chroma_token)
+    return open_client(settings.index_dir)
 
 
 def acquire_writer_lock(home: Path):

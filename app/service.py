@@ -11,7 +11,7 @@ from pathlib import Path
 
 from app.factory import Folio
 from rag.answering import Event, answer_stream
-from rag.chat import Message
+from core.chat import Message
 from rag.documents import Passage
 from rag.ingest import IngestResult, ingest
 from rag.retrieval import search
@@ -120,7 +120,7 @@ def remove_document(folio: Folio, key: str, *, collection: str | None = None):
 
 def reindex_document(folio: Folio, key: str, *, collection: str | None = None) -> IngestResult:
     """Ingest a document again from the file it was added from (replaced if the file changed)."""
-    from rag.errors import FolioError
+    from core.errors import FolioError
 
     folio.require_writer()
     record = folio.store(collection).find(key)
@@ -138,7 +138,7 @@ def collection_names(folio: Folio) -> list[str]:
 
 def create_collection(folio: Folio, name: str) -> str:
     """Create an empty collection (its name is checked); returns the name."""
-    from rag.store import check_collection_name
+    from rag.index.store import check_collection_name
 
     folio.require_writer()
     name = check_collection_name((name or "").strip())

@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 from platformdirs import user_data_dir
 
-from rag.errors import FolioError
+from core.errors import FolioError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

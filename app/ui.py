@@ -6,7 +6,7 @@ logic. The app is four modules:
 - :mod:`app.ui_render` — pure functions from results to Markdown/HTML, and the text-safety rules
   (document text and model output are never rendered as live HTML);
 - :mod:`app.ui_handlers` — one method per user action or API endpoint, the per-tab session, and
-  the one place a :class:`~rag.errors.FolioError` becomes ``gr.Error``;
+  the one place a :class:`~core.errors.FolioError` becomes ``gr.Error``;
 - :mod:`app.preview` — the cited page, rendered (PDF) or as text, with the passage highlighted;
 - this module — the layout (:func:`build_ui`: banner, chat column, library column, models and
   settings panels, interface language) and serving (:func:`serve`: refuse an unauthenticated
@@ -17,7 +17,7 @@ logic. The app is four modules:
 >>> check_exposure(host="0.0.0.0", auth="")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-rag.errors.FolioError: Refusing to serve on 0.0.0.0 without a login, because anyone on the network could read ...
+core.errors.FolioError: Refusing to serve on 0.0.0.0 without a login, because anyone on the network could read ...
 >>> host_name("[::1]:7860"), host_name("localhost:7860"), host_name("evil.example")
 ('::1', 'localhost', 'evil.example')
 """
@@ -43,7 +43,7 @@ from app.i18n import ANSWER_LANGUAGES, UI_LANGUAGES, pick_language, t
 from app.settings import Settings
 from app.ui_handlers import ChatSession, Handlers, ModelsReport
 from app.ui_render import CSS, DOCUMENT_COLUMNS, banner_classes, banner_markdown, escape_text, results_frame
-from rag.errors import FolioError
+from core.errors import FolioError
 
 UPLOAD_TYPES = [".pdf", ".docx", ".md", ".txt", ".html", ".htm"]
 LOCAL_NAMES = {"localhost", "ip6-localhost"}

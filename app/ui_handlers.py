@@ -1,6 +1,6 @@
 """What each button, dropdown and API endpoint of the web app does: call app.service, shape the result.
 
-- :func:`user_errors` is the one place where a :class:`~rag.errors.FolioError` becomes ``gr.Error``.
+- :func:`user_errors` is the one place where a :class:`~core.errors.FolioError` becomes ``gr.Error``.
 - :class:`ChatSession` is one browser tab's conversation (kept in ``gr.State``): the question and
   answer texts sent back to the model as history, a line of cited sources under each answer, the
   last answer (for the page preview and "Regenerate"), and the Stop signal.
@@ -30,7 +30,7 @@ from app.ui_render import (banner_classes, banner_markdown, cited_footer, docume
                            model_choices, models_markdown, results_frame, sources_html, stats_markdown,
                            supporting_spans)
 from rag.answering import Done, Sources, Status, Token
-from rag.errors import FolioError
+from core.errors import FolioError
 
 
 # -- errors -------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from inference.llama import LlamaCppChatModel
 from inference.registry import bundled_llm_path
-from rag.chat import Message
+from core.chat import Message
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STORY = [{"role": "user", "content": "Write a long story about a dragon who guards a library in the mountains."}]

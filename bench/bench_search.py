@@ -28,9 +28,10 @@ from bench.corpus import paragraphs_by_language
 from rag.chunking import chunk_document
 from rag.documents import Chunk, Document, Page
 from rag.embedding import build_embedder
-from rag.manifest import Manifest
+from rag.index.manifest import Manifest
 from rag.retrieval import search
-from rag.store import Store, open_client
+from rag.index.client import open_client
+from rag.index.store import Store
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = (1_000, 10_000, 100_000)

@@ -18,7 +18,7 @@ continues where it stopped), then :func:`verify`-s the file. Nothing downloads u
 >>> verify(path, get("mixtral-8x7b-instruct:q4_k_m"))               # doctest: +SKIP
 PosixPath('.../Mixtral-8x7B-Instruct-v0.1-Q4_K_M.gguf')
 
-Every failure is a :class:`~rag.errors.ModelError` whose message is one sentence naming the file
+Every failure is a :class:`~core.errors.ModelError` whose message is one sentence naming the file
 and the fix; network failures never surface as a traceback.
 """
 
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from inference.gguf_info import read_info
 from inference.registry import APPROX_SIZE_TOLERANCE, ModelSpec, local_path
-from rag.errors import ModelError
+from core.errors import ModelError
 
 __all__ = ["DiskSpaceError", "HubUnreachableError", "VerificationError", "pull", "sha256_file", "verify"]
 
@@ -71,7 +71,7 @@ def _gb(n: int) -> str:
 def verify(path: Path | str, spec: ModelSpec, *, check_hash: bool = True) -> Path:
     """Check that ``path`` holds ``spec``'s file whole and unaltered; return the path.
 
-    Raises :class:`VerificationError` (a :class:`~rag.errors.ModelError`) naming the file and the fix.
+    Raises :class:`VerificationError` (a :class:`~core.errors.ModelError`) naming the file and the fix.
     """
     p = Path(path)
     again = f"delete it and run `folio models pull {spec.name}`"

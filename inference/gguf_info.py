@@ -32,7 +32,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from rag.errors import ModelError
+from core.errors import ModelError
 
 __all__ = ["ArraySummary", "GGUFInfo", "TensorRecord", "parse_header", "quant_name", "read", "read_info"]
 
@@ -229,7 +229,7 @@ def _header_error(label: str) -> ModelError:
 def parse_header(buf: Any, *, file_size: int | None = None, path: Path | None = None) -> GGUFInfo:
     """Parse a GGUF header from ``buf`` (bytes, memoryview or mmap holding at least the header).
 
-    ``file_size`` defaults to ``len(buf)``. Raises :class:`~rag.errors.ModelError` when ``buf`` is not
+    ``file_size`` defaults to ``len(buf)``. Raises :class:`~core.errors.ModelError` when ``buf`` is not
     GGUF or the header is cut short.
     """
     label = path.name if path is not None else "GGUF data"
@@ -396,7 +396,7 @@ def _summarise(meta: dict[str, Any], tensors: list[TensorRecord], *, version: in
 def read_info(path: Path | str) -> GGUFInfo:
     """Read the header of the GGUF file at ``path`` (memory-mapped; only header pages are touched).
 
-    Raises :class:`~rag.errors.ModelError` when the file is missing, not GGUF, or its header is cut
+    Raises :class:`~core.errors.ModelError` when the file is missing, not GGUF, or its header is cut
     short. A file whose header is whole but whose data is cut short parses fine and reports
     ``is_truncated``; :func:`inference.download.verify` turns that into an error. Start-up asks for
     the window, the offload plan and the model's own check: the header is parsed once per file

@@ -1,4 +1,4 @@
-"""Mixtral (or any chat GGUF) in-process through llama-cpp-python, as a :class:`rag.chat.ChatModel`.
+"""Mixtral (or any chat GGUF) in-process through llama-cpp-python, as a :class:`core.chat.ChatModel`.
 
 One ``Llama`` per process; calls are serialised by a lock, so concurrent requests queue instead of
 failing (``llama_cpp.Llama`` is not thread-safe). The prompt is rendered with the chat template
@@ -19,8 +19,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from rag.chat import ChatModel, Message
-from rag.errors import ModelError
+from core.chat import ChatModel, Message
+from core.errors import ModelError
 
 _FALLBACK_TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
                       "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")

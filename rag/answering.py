@@ -4,11 +4,12 @@ retrieve → pack (token budget) → prompt (sources as data, language rule) →
 check citations. The UI and CLI only show the events; all logic is here.
 
 >>> import tempfile, pathlib
->>> from rag.chat import FakeChatModel
+>>> from core.chat import FakeChatModel
 >>> from rag.embedding import FakeEmbedder
 >>> from rag.ingest import ingest
->>> from rag.manifest import Manifest
->>> from rag.store import Store, open_client
+>>> from rag.index.manifest import Manifest
+>>> from rag.index.client import open_client
+>>> from rag.index.store import Store
 >>> home = pathlib.Path(tempfile.mkdtemp())
 >>> _ = (home / "depots.txt").write_text("The depot opens at six.")
 >>> store = Store(client=open_client(home / "i"), manifest=Manifest(home / "m"), collection="default",
@@ -27,13 +28,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from rag import citations, whole
-from rag.chat import ChatModel, Message
+from core.chat import ChatModel, Message
 from rag.documents import LANGUAGES
 from rag.embedding import Embedder
 from rag.language import detect
 from rag.packing import pack
 from rag.retrieval import search
-from rag.store import Store
+from rag.index.store import Store
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.errors import FolioError
+from core.errors import FolioError
 
 _WORDS = re.compile(r"\w+", re.UNICODE)
 

@@ -1,8 +1,8 @@
 """Files → index, one file at a time, each in isolation: a failed file never changes the index.
 
 For each file: unchanged content is recognised by its sha256 before anything is parsed; otherwise
-load → chunk → embed (all in memory) → :meth:`rag.store.Store.put`, which commits atomically.
-Any :class:`~rag.errors.DocumentError` becomes a ``failed`` result with its one-sentence reason.
+load → chunk → embed (all in memory) → :meth:`rag.index.store.Store.put`, which commits atomically.
+Any :class:`~core.errors.DocumentError` becomes a ``failed`` result with its one-sentence reason.
 
 Files are parsed in a worker process with a time and a memory limit (:mod:`rag.sandbox`), so a
 decompression bomb or a parser crash fails that one file and nothing else; ``isolate=False`` parses
@@ -10,8 +10,9 @@ in this process instead (unit tests of the logic around it).
 
 >>> import tempfile, pathlib
 >>> from rag.embedding import FakeEmbedder
->>> from rag.manifest import Manifest
->>> from rag.store import Store, open_client
+>>> from rag.index.manifest import Manifest
+>>> from rag.index.client import open_client
+>>> from rag.index.store import Store
 >>> home = pathlib.Path(tempfile.mkdtemp()); (home / "a.txt").write_text("Depots open at six.")
 19
 >>> (home / "b.txt").write_text("")
@@ -33,10 +34,10 @@ from pathlib import Path
 from rag.chunking import chunk_document
 from rag.documents import Document
 from rag.embedding import Embedder
-from rag.errors import DocumentError
+from core.errors import DocumentError
 from rag.loading import DEFAULT_MAX_BYTES, discover, load, sha256_of
 from rag.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, load_isolated
-from rag.store import Store
+from rag.index.store import Store
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def read_one(path: Path, *, name: str, store: Store, max_bytes: int, isolate: bo
 
 def index_one(document: Document, *, path: Path, store: Store, embedder: Embedder, chunk_tokens: int,
               overlap_tokens: int) -> IngestResult:
-    """Chunk, embed and commit one parsed document (atomically, see :meth:`rag.store.Store.put`)."""
+    """Chunk, embed and commit one parsed document (atomically, see :meth:`rag.index.store.Store.put`)."""
     chunks = chunk_document(document, token_length=embedder.token_length, chunk_tokens=chunk_tokens,
                             overlap_tokens=overlap_tokens)
     vectors = embedder.embed_passages([c.text for c in chunks])

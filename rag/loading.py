@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 from rag.documents import Document, Page
-from rag.errors import DocumentError, UnsupportedFileError
+from core.errors import DocumentError, UnsupportedFileError
 from rag.language import detect
 
 SUPPORTED_SUFFIXES = (".pdf", ".docx", ".md", ".markdown", ".txt", ".html", ".htm")

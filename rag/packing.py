@@ -7,7 +7,7 @@ counted exactly and trimmed if the estimate was short by a token or two. When no
 passage fits whole, its head is kept, cut at a sentence boundary. In the prompt the strongest
 passages stand at the start and the end (:func:`strongest_at_the_edges`).
 
->>> from rag.chat import FakeChatModel
+>>> from core.chat import FakeChatModel
 >>> from rag.documents import Chunk, Passage
 >>> ps = [Passage(Chunk("d", "a.txt", 1, 0, 0, "word " * 50, "en", i, "0" * 64), 1.0 - i / 10) for i in range(10)]
 >>> model = FakeChatModel(n_ctx=300)
@@ -22,9 +22,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from rag.chat import Message
+from core.chat import Message
 from rag.documents import Passage
-from rag.errors import FolioError
+from core.errors import FolioError
 from rag.prompting import build_messages, format_source
 
 

@@ -19,7 +19,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from rag.chat import Message
+from core.chat import Message
 from rag.documents import Passage
 
 RULES = {

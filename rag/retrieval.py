@@ -3,7 +3,7 @@
 ``folio search``, ``folio ask``, ``folio eval`` and the web app all call :func:`search`.
 
 1. dense: the question's embedding against the chunks' (finds paraphrases and other languages);
-2. keyword: BM25 over language-aware stems (finds exact names, numbers, rare terms), see :mod:`rag.keyword`;
+2. keyword: BM25 over language-aware stems (finds exact names, numbers, rare terms), see :mod:`rag.index.keyword`;
 3. the two lists fused by a weighted sum of normalised scores (:func:`fuse`);
 4. near-duplicates dropped (the same text ingested twice, boilerplate repeated on every page);
 5. neighbouring chunks of the same page merged into one passage, so an answer split across a chunk
@@ -12,8 +12,9 @@
 >>> import tempfile, pathlib
 >>> from rag.embedding import FakeEmbedder
 >>> from rag.ingest import ingest
->>> from rag.manifest import Manifest
->>> from rag.store import Store, open_client
+>>> from rag.index.manifest import Manifest
+>>> from rag.index.client import open_client
+>>> from rag.index.store import Store
 >>> home = pathlib.Path(tempfile.mkdtemp())
 >>> _ = (home / "depots.txt").write_text("The depot opens at six.\\n\\nPets travel free on weekends.")
 >>> store = Store(client=open_client(home / "i"), manifest=Manifest(home / "m"), collection="default",
@@ -35,7 +36,7 @@ from dataclasses import replace
 from rag.documents import LANGUAGES, Passage
 from rag.embedding import Embedder
 from rag.language import detect
-from rag.store import Store
+from rag.index.store import Store
 
 MODES = ("hybrid", "dense", "keyword")
 _KEYWORD_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="folio-bm25")  # threads start on first use

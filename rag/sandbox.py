@@ -25,7 +25,7 @@ is refused without being read, and hashing and language detection run here on th
 >>> Sandbox(memory_mb=256).call(partial(time.sleep, 30), name="slow.pdf", timeout_s=0.5)
 Traceback (most recent call last):
 ...
-rag.errors.DocumentError: slow.pdf: the file took longer than 0.5 s to read (it may be a decompression bomb or damaged).
+core.errors.DocumentError: slow.pdf: the file took longer than 0.5 s to read (it may be a decompression bomb or damaged).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from rag.documents import Document
-from rag.errors import DocumentError, UnsupportedFileError
+from core.errors import DocumentError, UnsupportedFileError
 from rag.loading import check_file, document_from, read_pages
 
 DEFAULT_TIMEOUT_S = 60.0

@@ -15,12 +15,12 @@ import re
 import threading
 from dataclasses import replace
 
-from rag.chat import ChatModel
+from core.chat import ChatModel
 from rag.documents import Chunk, Passage
 from rag.packing import PackedContext, pack
 from rag.prompting import build_messages
 from rag.retrieval import merge_neighbours
-from rag.store import Store
+from rag.index.store import Store
 
 _INTENT = re.compile(
     r"\b(summar|sum up|overview|compar|list (all|every)|all the|résum|synthè|compare|liste[rz]? |tou(te)?s les|"

@@ -47,8 +47,9 @@ def chat_model():
 
 @pytest.fixture
 def store(tmp_path, embedder):
-    from rag.manifest import Manifest
-    from rag.store import Store, open_client
+    from rag.index.manifest import Manifest
+    from rag.index.client import open_client
+    from rag.index.store import Store
 
     return Store(client=open_client(tmp_path / "index"), manifest=Manifest(tmp_path / "manifest.sqlite3"),
                  collection="default", embedder=embedder.name, dim=embedder.dim)

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from rag.answering import Done, Sources, Token, answer_stream, ask
-from rag.chat import FakeChatModel
+from core.chat import FakeChatModel
 from rag.documents import Chunk, Passage
 from rag.ingest import ingest
 from rag.packing import pack

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.manifest import Manifest
-from rag.store import Store
+from rag.index.manifest import Manifest
+from rag.index.store import Store
 from tests.servers import free_port, running
 from tests.test_ingest import (  # noqa: F401 - collected here, run against the server
     test_add_then_unchanged_then_replaced_then_removed, test_every_bad_file_leaves_index_and_manifest_exactly_as_before,

@@ -21,6 +21,7 @@ import random
 import select
 import signal
 import subprocess
+import sqlite3
 import sys
 import time
 from collections import defaultdict
@@ -29,11 +30,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import replica
+from rag.index import replica
 from rag.documents import Chunk, chunk_id_for
 from rag.loading import sha256_of
-from rag.manifest import SCHEMA_VERSION, Manifest
-from rag.store import Store, open_client
+from rag.index.manifest import SCHEMA_VERSION, Manifest
+from rag.index.client import open_client
+from rag.index.store import Store
 from tests.conftest import REPO
 from tests.docs_factory import make_pdf
 
@@ -151,7 +153,7 @@ def open_and_check(home: Path) -> tuple[int, int]:
         recovered = store.recover()
         assert manifest.pending("default") == []
         assert_consistent(store, manifest)
-        if store.count():
+        if store.vectors.count():
             assert store.query(np.ones(DIM, dtype=np.float32), k=3), "the vector index answers"
         return len(store.documents()), recovered
     finally:
@@ -161,10 +163,9 @@ def open_and_check(home: Path) -> tuple[int, int]:
 
 def assert_consistent(store: Store, manifest: Manifest) -> None:
     chunks, keywords = defaultdict(set), defaultdict(set)
-    data = store._collection.get(include=["metadatas"])
-    for chunk_id, meta in zip(data["ids"], data["metadatas"]):
-        chunks[meta["doc_id"]].add(chunk_id)
-    for doc_id, chunk_id in manifest.db.execute("SELECT doc_id, chunk_id FROM keywords WHERE collection = 'default'"):
+    for chunk in store.chunks():
+        chunks[chunk.doc_id].add(chunk.chunk_id)
+    for doc_id, chunk_id in store.keywords.rows():
         keywords[doc_id].add(chunk_id)
     documents = {d.doc_id: d for d in store.documents()}
     for doc in documents.values():
@@ -173,7 +174,7 @@ def assert_consistent(store: Store, manifest: Manifest) -> None:
         assert keywords[doc.doc_id] == expected, f"{doc.name}: the keyword index disagrees with the manifest"
     assert set(chunks) <= set(documents), f"orphaned chunks of {set(chunks) - set(documents)}"
     assert set(keywords) <= set(documents), f"orphaned keyword rows of {set(keywords) - set(documents)}"
-    published = {r.doc_id: r for r in replica.published(store._docs)}
+    published = {r.doc_id: r for r in replica.published(replica.open_published(store._client, 'default', create=False))}
     assert published == documents, "the published document list (for replicas) disagrees with the manifest"
 
 
@@ -290,16 +291,17 @@ def test_doctor_check_repairs_a_damaged_index_and_says_what_to_ingest_again(tmp_
     client, manifest = open_client(folio_home / "index"), Manifest(folio_home / "manifest.sqlite3")
     store = Store(client=client, manifest=manifest, collection="default", embedder=EMBEDDER, dim=DIM)
     a_sha = manifest.get("default", a["doc_id"]).sha256
-    store._collection.delete(ids=[chunk_id_for(a["doc_id"], a_sha, 1)])  # a chunk lost
+    chroma = store.vectors._collection
+    chroma.delete(ids=[chunk_id_for(a["doc_id"], a_sha, 1)])  # a chunk lost
     vector = [[1.0] + [0.0] * (DIM - 1)]
-    store._collection.add(ids=["d-ghost:000000000000:0"], embeddings=vector, documents=["ghost"],
+    chroma.add(ids=["d-ghost:000000000000:0"], embeddings=vector, documents=["ghost"],
                           metadatas=[{"doc_id": "d-ghost"}])  # a chunk of no document
-    store._collection.add(ids=[chunk_id_for(c["doc_id"], "f" * 64, 0)], embeddings=vector, documents=["old c"],
+    chroma.add(ids=[chunk_id_for(c["doc_id"], "f" * 64, 0)], embeddings=vector, documents=["old c"],
                           metadatas=[{"doc_id": c["doc_id"]}])  # a chunk of an old version
-    with manifest.transaction() as db:
+    manifest.close()
+    with sqlite3.connect(folio_home / "manifest.sqlite3") as db:
         db.execute("INSERT INTO keywords VALUES ('ghost', 'default', 'd-ghost', 'd-ghost:000000000000:0')")
         db.execute("DELETE FROM keywords WHERE doc_id = ?", (b["doc_id"],))  # keyword rows lost
-    manifest.close()
 
     code, report, _ = cli(capsys, "doctor", "--check", "--json")
     assert code == 0 and report["problems"] == []
@@ -337,7 +339,7 @@ def set_schema(home: Path, value: int) -> None:
 
 
 def test_an_index_from_a_newer_folio_is_refused_in_one_sentence_and_backed_up_once(tmp_path, capsys, folio_home):
-    from rag.upgrade import folio_version
+    from rag.index.upgrade import folio_version
 
     ingest_one_file(tmp_path, capsys)
     set_schema(folio_home, SCHEMA_VERSION + 1)
@@ -358,8 +360,8 @@ def test_an_index_from_a_newer_folio_is_refused_in_one_sentence_and_backed_up_on
 
 
 def test_an_older_schema_is_backed_up_then_migrated_or_refused(tmp_path, monkeypatch, folio_home):
-    from rag import manifest as manifest_module
-    from rag.errors import IndexMismatchError
+    from rag.index import manifest as manifest_module
+    from core.errors import IndexMismatchError
 
     now, later = SCHEMA_VERSION, SCHEMA_VERSION + 1
     first = Manifest(folio_home / "manifest.sqlite3")
@@ -372,16 +374,15 @@ def test_an_older_schema_is_backed_up_then_migrated_or_refused(tmp_path, monkeyp
     monkeypatch.setitem(manifest_module.MIGRATIONS, now, lambda db: db.execute("CREATE TABLE tags (doc_id TEXT)"))
     migrated = Manifest(folio_home / "manifest.sqlite3")
     assert migrated.migrated_from == now and migrated.meta("schema") == str(later)
-    assert migrated.db.execute("SELECT count(*) FROM tags").fetchone() == (0,)
     migrated.close()
+    with sqlite3.connect(folio_home / "manifest.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM tags").fetchone() == (0,)
     assert len(list(folio_home.glob(f"backup-*-schema{now}"))) == 1
 
 
 def test_a_schema_1_keyword_index_is_moved_into_collection_ranges_and_still_finds_each_collections_words(tmp_path):
     """Schema 1 kept every collection's keyword rows in one rowid sequence; schema 2 gives each its own range."""
-    import sqlite3
-
-    from rag import keyword
+    from rag.index import keyword
 
     path = tmp_path / "manifest.sqlite3"
     Manifest(path).close()
@@ -394,22 +395,22 @@ def test_a_schema_1_keyword_index_is_moved_into_collection_ranges_and_still_find
                         ("hangar roof", "airships", "d-1", "d-1:1")])
     manifest = Manifest(path)
     assert manifest.migrated_from == 1 and manifest.meta("schema") == str(SCHEMA_VERSION)
-    found = {name: keyword.search(manifest.db, name, "zeppelin hangar", language="en", k=5) for name in ("airships", "trains")}
+    found = {name: manifest.keywords(name).search("zeppelin hangar", language="en", k=5) for name in ("airships", "trains")}
     assert [chunk for chunk, _ in found["airships"]] == ["d-1:0", "d-1:1"]
     assert [chunk for chunk, _ in found["trains"]] == ["d-2:0"]
-    assert keyword.search(manifest.db, "unknown", "zeppelin", language="en", k=5) == []
+    assert manifest.keywords("unknown").search("zeppelin", language="en", k=5) == []
     museum = Chunk("d-3", "c.txt", 1, 0, 15, "Zeppelin museum", "en", 0, "0")
-    with manifest.transaction() as db:  # new rows go after the moved ones, in their collection's range
-        keyword.add(db, "trains", [museum])
-    assert sorted(chunk for chunk, _ in keyword.search(manifest.db, "trains", "zeppelin", language="en", k=5)) == \
+    manifest.keywords("trains").replace("d-3", [museum])  # new rows go after the moved ones, in their collection's range
+    assert sorted(chunk for chunk, _ in manifest.keywords("trains").search("zeppelin", language="en", k=5)) == \
         sorted(["d-2:0", museum.chunk_id])
-    assert manifest.db.execute("SELECT rowid FROM keywords WHERE chunk_id = ?", (museum.chunk_id,)).fetchone()[0] == \
-        2 * keyword.RANGE + 2, "trains (the second collection moved) holds rowids from 2 x RANGE"
     manifest.close()
+    with sqlite3.connect(path) as db:
+        rowid = db.execute("SELECT rowid FROM keywords WHERE chunk_id = ?", (museum.chunk_id,)).fetchone()[0]
+    assert rowid == 2 * keyword.RANGE + 2, "trains (the second collection moved) holds rowids from 2 x RANGE"
 
 
 def test_a_collection_written_with_a_newer_schema_is_refused(tmp_path):
-    from rag.errors import IndexMismatchError
+    from core.errors import IndexMismatchError
 
     client = open_client(tmp_path / "index")
     client.create_collection("folio-default", embedding_function=None,

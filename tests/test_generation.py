@@ -12,7 +12,7 @@ import pytest
 
 from inference.loading import fallback_steps, load_with_fallback
 from inference.registry import bundled_llm_path
-from rag.errors import ModelError
+from core.errors import ModelError
 
 SHORT = [{"role": "user", "content": "Write a long story about a dragon who guards a library."}]
 OTHER = [{"role": "user", "content": "List the colours of the rainbow."}]

@@ -11,7 +11,7 @@ import pytest
 from inference.gguf_info import GGUFInfo, parse_header, quant_name, read_info
 from inference.planning import RAM_RESERVE_BYTES, GiB, compute_buffer_bytes, footprint, kv_cache_bytes, plan
 from inference.registry import SMOLLM2_ARCH, bundled_llm_path
-from rag.errors import FolioError, ModelError
+from core.errors import FolioError, ModelError
 from tests.gguf_factory import TinyMixtral, gguf_reader, write_tiny_mixtral
 
 CONFIG = TinyMixtral()

@@ -15,22 +15,19 @@ from functools import partial
 
 import pytest
 
-from rag.errors import DocumentError, UnsupportedFileError
+from core.errors import DocumentError, UnsupportedFileError
 from rag.ingest import ingest
 from rag.loading import read_pages
 from rag.sandbox import Sandbox, load_isolated
-from rag.store import Store
+from rag.index.store import Store
 from tests.hostile_factory import CASES, MB, build_corpus
 
 
 def snapshot(store: Store) -> dict:
     """What a user could observe: documents, chunk ids and texts, keyword rows."""
-    data = store._collection.get(include=["documents"])
-    rows = store._manifest.db.execute(
-        "SELECT doc_id, chunk_id, terms FROM keywords WHERE collection = ? ORDER BY chunk_id", (store.collection_name,))
     return {"documents": {d.doc_id: d for d in store.documents()},
-            "chunks": dict(zip(data["ids"], data["documents"])),
-            "keywords": {chunk_id: (doc_id, terms) for doc_id, chunk_id, terms in rows.fetchall()}}
+            "chunks": {c.chunk_id: c.text for c in store.chunks()},
+            "keywords": {chunk_id: doc_id for doc_id, chunk_id in store.keywords.rows()}}
 
 
 def one_sentence(reason: str) -> bool:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from rag.ingest import ingest
-from rag.manifest import Manifest
-from rag.store import Store, open_client
+from rag.index.manifest import Manifest
+from rag.index.client import open_client
+from rag.index.store import Store
 from tests.docs_factory import make_encrypted_pdf, make_pdf, make_scanned_pdf, make_truncated_pdf
 
 
 def snapshot(store: Store) -> tuple:
     """Everything a user could observe of the index: documents, chunk ids, their texts."""
-    data = store._collection.get(include=["documents"])
-    return tuple(store.documents()), tuple(sorted(zip(data["ids"], data["documents"])))
+    return tuple(store.documents()), tuple(sorted((c.chunk_id, c.text) for c in store.chunks()))
 
 
 def run(store, embedder, *paths):
@@ -35,10 +35,10 @@ def test_add_then_unchanged_then_replaced_then_removed(tmp_path, store, embedder
     assert (replaced.status, replaced.pages, replaced.chunks) == ("replaced", 3, 3)
     texts = " ".join(c.text for c in store.chunks())
     assert "57 trains" in texts and "42 trains" not in texts, "the old version's chunks are gone"
-    assert store.count() == 3
+    assert store.vectors.count() == 3
 
     store.remove("fleet.pdf")
-    assert store.count() == 0 and store.documents() == []
+    assert store.vectors.count() == 0 and store.documents() == []
 
 
 def test_remove_by_id_and_unknown_document(tmp_path, store, embedder):
@@ -82,18 +82,18 @@ def test_a_failure_while_writing_leaves_nothing_behind(tmp_path, store, embedder
     before = snapshot(store)
     (tmp_path / "b.txt").write_text("The museum opens on Sundays. " * 50)
     calls = {"n": 0}
-    original = store._collection.add
+    original = store.vectors._collection.add
 
     def failing_add(**kwargs):
         calls["n"] += 1
         original(**kwargs)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(store, "_max_batch", 2)
-    monkeypatch.setattr(store._collection, "add", failing_add)
+    monkeypatch.setattr(store.vectors, "_max_batch", 2)
+    monkeypatch.setattr(store.vectors._collection, "add", failing_add)
     with pytest.raises(RuntimeError):
         run(store, embedder, tmp_path / "b.txt")
-    assert snapshot(store) == before and store._manifest.pending("default") == []
+    assert snapshot(store) == before and store.recover() == 0
 
 
 def test_recovery_after_a_crash_between_add_and_commit(tmp_path, embedder):
@@ -110,16 +110,16 @@ def test_recovery_after_a_crash_between_add_and_commit(tmp_path, embedder):
     document = load(tmp_path / "a.txt")
     chunks = chunk_document(document, token_length=embedder.token_length)
     store._manifest.begin("default", doc_id=document.doc_id, sha256=document.sha256, old_sha256=None)
-    store._add(chunks, embedder.embed_passages([c.text for c in chunks]))  # ... and then the process dies
-    assert store.count() == len(chunks) and store.documents() == []
+    store.vectors.add(chunks, embedder.embed_passages([c.text for c in chunks]))  # ... and then the process dies
+    assert store.vectors.count() == len(chunks) and store.documents() == []
 
     reopened = open_store()
     assert reopened.recover() == 1
-    assert reopened.count() == 0 and reopened.documents() == []
+    assert reopened.vectors.count() == 0 and reopened.documents() == []
 
 
 def test_mixing_embedders_in_one_collection_is_refused(tmp_path):
-    from rag.errors import IndexMismatchError
+    from core.errors import IndexMismatchError
 
     client, manifest = open_client(tmp_path / "index"), Manifest(tmp_path / "m.sqlite3")
     Store(client=client, manifest=manifest, collection="default", embedder="use-multilingual-v3", dim=512)

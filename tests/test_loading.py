@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.errors import DocumentError, UnsupportedFileError
+from core.errors import DocumentError, UnsupportedFileError
 from rag.loading import discover, load
 from tests.docs_factory import (make_docx, make_encrypted_pdf, make_kerned_pdf, make_pdf, make_positioned_pdf,
                                 make_scanned_pdf, make_truncated_pdf)

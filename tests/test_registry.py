@@ -22,7 +22,7 @@ from inference.registry import (
     get,
     local_path,
 )
-from rag.errors import FolioError, ModelError
+from core.errors import FolioError, ModelError
 from tests.gguf_factory import TinyMixtral, write_tiny_mixtral
 
 QUANTS = ["Q2_K", "Q3_K_M", "Q4_0", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0"]

@@ -14,7 +14,7 @@ import pytest
 
 from inference.registry import bundled_llm_path
 from inference.remote import MESSAGE_MARGIN, TEMPLATE_MARGIN, OpenAIChatModel
-from rag.errors import ModelError
+from core.errors import ModelError
 from tests.servers import free_port, running
 
 STORY = [{"role": "user", "content": "Write a long story about a dragon who guards a library."}]

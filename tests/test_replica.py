@@ -1,6 +1,6 @@
 """Replicas: a writer publishes its document list on a real Chroma server; read-only instances sync from it.
 
-The unit tests of :func:`rag.replica.plan_sync` run in milliseconds; the others use ``chroma run``
+The unit tests of :func:`rag.index.replica.plan_sync` run in milliseconds; the others use ``chroma run``
 (the fixture of ``tests/test_chroma_server.py``), the real embedder and the service calls the CLI
 and the web app make.
 """
@@ -17,9 +17,9 @@ from app.factory import Folio, build, open_index_client
 from app.service import (create_collection, drop_collection, ingest_paths, ingest_uploads, reindex_document,
                          remove_document, search_passages)
 from app.settings import Settings
-from rag import replica
-from rag.errors import FolioError
-from rag.manifest import DocumentRecord, Manifest
+from rag.index import replica
+from core.errors import FolioError
+from rag.index.manifest import DocumentRecord, Manifest
 from tests.docs_factory import make_pdf
 from tests.test_chroma_server import chroma_url  # noqa: F401 - the server fixture, one per module
 
@@ -129,7 +129,7 @@ def test_removed_and_replaced_documents_reach_the_replica_at_its_next_sync(libra
 
 def test_a_replica_refuses_every_change_and_changes_nothing(library, tmp_path):
     writer, mirror, files = library
-    before = (listing(mirror), listing(writer), writer.store().count())
+    before = (listing(mirror), listing(writer), writer.store().vectors.count())
     (tmp_path / "new.txt").write_text("A new document.")
     attempts = [lambda: ingest_paths(mirror, [tmp_path / "new.txt"]),
                 lambda: ingest_uploads(mirror, [tmp_path / "new.txt"], names=["new.txt"]),
@@ -139,13 +139,13 @@ def test_a_replica_refuses_every_change_and_changes_nothing(library, tmp_path):
                 lambda: drop_collection(mirror, mirror.settings.collection),
                 lambda: mirror.store().remove("codes.txt"),
                 lambda: mirror.store().drop(),
-                lambda: mirror.store()._collection.delete(ids=["x"])]  # what `doctor --check` would repair
+                lambda: mirror.store().vectors.delete(["x"])]  # what `doctor --check` would repair
     for attempt in attempts:
         with pytest.raises(FolioError) as refused:
             attempt()
         assert str(refused.value) == replica.REFUSAL
     mirror.store().recover()  # reads only
-    assert (listing(mirror), listing(writer), writer.store().count()) == before
+    assert (listing(mirror), listing(writer), writer.store().vectors.count()) == before
     assert not (mirror.settings.home / "files").exists(), "no upload was kept"
 
 
@@ -168,13 +168,13 @@ def test_a_crash_between_commit_and_publish_heals_at_the_writers_next_open(libra
 
     (files / "late.txt").write_text("The late shift starts at 22:00 in the Oberfeld depot.")
     with monkeypatch.context() as patch:
-        patch.setattr("rag.store.publish", crash)
+        patch.setattr("rag.index.store.publish", crash)
         with pytest.raises(RuntimeError):
             list(ingest_paths(writer, [files / "late.txt"]))
     assert "late.txt" in [n for n, *_ in listing(writer)], "committed in the writer's manifest"
     assert "late.txt" not in [n for n, *_ in listing(mirror)], "but not published"
     stray = record("d-stray")
-    replica.publish(writer.store()._docs, [stray])  # published, but in no manifest
+    replica.publish(writer.store()._published, [stray])  # published, but in no manifest
     assert "d-stray.txt" not in [n for n, *_ in listing(mirror)], "listed only once all its chunks are there"
 
     close(writer)
@@ -185,7 +185,7 @@ def test_a_crash_between_commit_and_publish_heals_at_the_writers_next_open(libra
         assert listing(mirror) == expected
         assert "late.txt" in [n for n, *_ in listing(mirror)]
         assert sources(mirror, "22:00", mode="keyword") == ["late.txt"]
-        assert "d-stray" not in [r.doc_id for r in replica.published(reopened.store()._docs)]
+        assert "d-stray" not in [r.doc_id for r in replica.published(reopened.store()._published)]
     finally:
         reopened.store().drop()
         close(reopened)

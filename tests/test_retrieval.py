@@ -7,9 +7,10 @@ import pytest
 
 from rag.evaluation import load_questions, rank_of, retrieval_metrics
 from rag.ingest import ingest
-from rag.manifest import Manifest
+from rag.index.manifest import Manifest
 from rag.retrieval import search
-from rag.store import Store, open_client
+from rag.index.client import open_client
+from rag.index.store import Store
 from tests.conftest import SAMPLE_DOCS
 
 QUESTIONS = load_questions(SAMPLE_DOCS / "eval.jsonl")

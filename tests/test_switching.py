@@ -18,7 +18,7 @@ from app.factory import build
 from app.settings import Settings
 from inference.registry import BUNDLED, bundled_llm_path, local_llms
 from rag.answering import Done, Token
-from rag.errors import FolioError
+from core.errors import FolioError
 
 DEPOTS = "The Lausanne depot opens at 05:30 and closes at 23:00."
 

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from app.settings import Settings
-from rag.errors import FolioError
+from core.errors import FolioError
 from tests.docs_factory import make_pdf
 from tests.ui_helpers import chromium_browser, choose, folio_server, in_process_app, new_page
 
@@ -89,7 +89,7 @@ def served(tmp_path_factory):
 def fake(tmp_path_factory):
     """The page over a fake chat model, served from this process: (url, folio)."""
     from app.factory import build
-    from rag.chat import FakeChatModel
+    from core.chat import FakeChatModel
 
     home = tmp_path_factory.mktemp("fake") / "home"
     folio = build(Settings.for_tests(home, embedder="fake-hash-64"), chat=FakeChatModel())
@@ -631,7 +631,7 @@ def test_preview_falls_back_to_the_indexed_text_when_the_file_is_gone(tmp_path):
     from app import service
     from app.factory import build
     from app.preview import preview_source
-    from rag.chat import FakeChatModel
+    from core.chat import FakeChatModel
 
     folio = build(Settings.for_tests(tmp_path / "home", embedder="fake-hash-64"), chat=FakeChatModel())
     try:

@@ -1,15 +1,16 @@
 """The published document list, and read-only replicas that keep a local cache of it.
 
-Every :class:`~rag.store.Store` publishes its collection's documents into a small Chroma
+Every :class:`~rag.index.store.Store` publishes its collection's documents into a small Chroma
 collection, ``foliodocs-<collection>``: one record per document (id ``doc_id``, a 1-dimensional
-embedding, the :class:`~rag.manifest.DocumentRecord` fields as metadata), upserted right after the
+embedding, the :class:`~rag.index.manifest.DocumentRecord` fields as metadata), upserted right after the
 manifest commit, deleted before a removal's chunks go, and made exact again at every open
 (:func:`republish`), so a crash between commit and publish heals at the next start. A document is
 published only once all of its chunks are in Chroma.
 
 A replica (``FOLIO_REPLICA``) never writes to Chroma. Its manifest and keyword index are a cache of
-the published list, brought up to date by :func:`sync`; at its heart :func:`plan_sync` compares the
-two lists. A document whose record differs (a new version: another ``sha256``) is dropped and added:
+the published list, brought up to date by :meth:`rag.index.store.Store.sync`, which applies what
+:func:`plan_sync` finds by comparing the two lists. A document whose record differs (a new version:
+another ``sha256``) is dropped and added:
 
 >>> def record(doc_id, sha256):
 ...     return DocumentRecord(doc_id=doc_id, name=f"{doc_id}.txt", path=f"/docs/{doc_id}.txt", sha256=sha256,
@@ -26,13 +27,9 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
 
-from rag.errors import FolioError
-from rag.manifest import DocumentRecord
-
-if TYPE_CHECKING:
-    from rag.store import Store
+from core.errors import FolioError
+from rag.index.manifest import DocumentRecord
 
 REFUSAL = ("This Folio is a read-only replica (FOLIO_REPLICA); "
            "add and remove documents through the instance that owns the library.")
@@ -114,29 +111,6 @@ def republish(docs, records: list[DocumentRecord], *, batch: int = _PAGE) -> Syn
     publish(docs, list(plan.add), batch=batch)
     kept = {r.doc_id for r in plan.add}
     unpublish(docs, [r.doc_id for r in plan.drop if r.doc_id not in kept], batch=batch)
-    return plan
-
-
-# -- a replica's cache ---------------------------------------------------------------------------
-def sync(store: Store) -> SyncPlan:
-    """Bring ``store``'s local manifest and keyword rows up to the published list; returns the plan applied.
-
-    Each new or changed document gets its manifest row and keyword rows in one transaction, from its
-    chunks in Chroma. A document whose chunks are not all there (its writer is replacing or removing
-    it right now) is left out this time and dropped locally if an older version was listed; the
-    next sync picks it up. Nothing is written to Chroma.
-    """
-    name = store.collection_name
-    plan = plan_sync(store.documents(), published(open_published(store._client, name, create=False)))
-    added: set[str] = set()
-    for record in plan.add:
-        chunks = [c for c in store.chunks(doc_ids=[record.doc_id]) if c.sha256 == record.sha256]
-        if len(chunks) == record.chunks:
-            store._index(record, chunks)
-            added.add(record.doc_id)
-    for record in plan.drop:
-        if record.doc_id not in added:
-            store._finish_removal(record.doc_id)
     return plan
 
 

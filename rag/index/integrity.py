@@ -1,6 +1,6 @@
 """Index ↔ manifest consistency: what disagrees (:func:`check`), and putting it right (:func:`repair`).
 
-Ingestion and removal are atomic and :meth:`rag.store.Store.recover` undoes interrupted work, so a
+Ingestion and removal are atomic and :meth:`rag.index.store.Store.recover` undoes interrupted work, so a
 healthy index never disagrees with its manifest; this is for the unhealthy ones (a disk that lost
 writes, a copy of ``FOLIO_HOME`` taken while Folio was writing, a hand-edited database). The
 manifest is the truth about which documents exist, and a document's chunk ids follow from its row
@@ -13,19 +13,21 @@ manifest is the truth about which documents exist, and a document's chunk ids fo
   from its chunks' text.
 
 >>> import tempfile, pathlib, numpy as np
->>> from rag.manifest import Manifest
+>>> from rag.index.manifest import Manifest
 >>> from rag.documents import Document, Page
 >>> from rag.chunking import chunk_document
->>> from rag.store import Store, open_client
+>>> from rag.index.client import open_client
+>>> from rag.index.store import Store
 >>> home = pathlib.Path(tempfile.mkdtemp())
 >>> store = Store(client=open_client(home / "index"), manifest=Manifest(home / "m.sqlite3"),
 ...               collection="default", embedder="fake", dim=3)
 >>> doc = Document(name="a.txt", path="/docs/a.txt", sha256="ab" * 32, pages=(Page(1, "Hello there."),), language="en")
 >>> _ = store.put(doc, chunk_document(doc, token_length=len), np.ones((1, 3), dtype=np.float32))
->>> store._collection.add(ids=["d-lost:0:0"], embeddings=[[1.0, 0.0, 0.0]], metadatas=[{"doc_id": "d-lost"}])
+>>> lost = Document(name="lost.txt", path="/docs/lost.txt", sha256="cd" * 32, pages=(Page(1, "Gone."),), language="en")
+>>> store.vectors.add(chunk_document(lost, token_length=len), np.ones((1, 3), dtype=np.float32))  # no manifest row
 >>> report = check(store)
 >>> report.consistent, report.orphan_chunks
-(False, ('d-lost:0:0',))
+(False, ('d-857fab2be0:cdcdcdcdcdcd:0',))
 >>> repair(store, report)
 ["Deleted 1 chunk that no document owns from collection 'default'."]
 >>> check(store).consistent
@@ -37,12 +39,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from rag import keyword
 from rag.documents import chunk_id_for
-from rag.manifest import DocumentRecord
-from rag.store import Store
-
-_PAGE = 5000  # ids read from Chroma per request
+from rag.index.manifest import DocumentRecord
+from rag.index.store import Store
 
 
 @dataclass(frozen=True)
@@ -75,9 +74,8 @@ def check(store: Store) -> Report:
     documents = store.documents()
     expected = {d.doc_id: {chunk_id_for(d.doc_id, d.sha256, i) for i in range(d.chunks)} for d in documents}
     owned = set().union(*expected.values()) if expected else set()
-    in_index = set(index_ids(store))
-    keyword_rows = store._manifest.db.execute(
-        "SELECT doc_id, chunk_id FROM keywords WHERE collection = ?", (store.collection_name,)).fetchall()
+    in_index = set(store.vectors.ids())
+    keyword_rows = store.keywords.rows()
     by_doc: dict[str, list[str]] = defaultdict(list)
     for doc_id, chunk_id in keyword_rows:
         by_doc[doc_id].append(chunk_id)
@@ -91,29 +89,15 @@ def check(store: Store) -> Report:
                   orphan_keywords=tuple(sorted({c for _, c in keyword_rows} - owned)), stale_keywords=stale)
 
 
-def index_ids(store: Store) -> list[str]:
-    """Every chunk id in the collection's Chroma index, read a page at a time."""
-    ids: list[str] = []
-    while True:
-        page = store._collection.get(include=[], limit=_PAGE, offset=len(ids))["ids"]
-        ids.extend(page)
-        if len(page) < _PAGE:
-            return ids
-
-
 def repair(store: Store, report: Report) -> list[str]:
     """Put right what :func:`check` found; returns one sentence per thing done, for the user."""
     messages: list[str] = []
     name = store.collection_name
     if report.orphan_chunks:
-        ids = list(report.orphan_chunks)
-        for start in range(0, len(ids), _PAGE):
-            store._collection.delete(ids=ids[start:start + _PAGE])
-        messages.append(f"Deleted {_count(len(ids), 'chunk')} that no document owns from collection '{name}'.")
+        store.vectors.delete(list(report.orphan_chunks))
+        messages.append(f"Deleted {_count(len(report.orphan_chunks), 'chunk')} that no document owns from collection '{name}'.")
     if report.orphan_keywords:
-        with store._manifest.transaction() as db:
-            db.executemany("DELETE FROM keywords WHERE collection = ? AND chunk_id = ?",
-                           [(name, chunk_id) for chunk_id in report.orphan_keywords])
+        store.keywords.delete_chunks(list(report.orphan_keywords))
         messages.append(f"Deleted {_count(len(report.orphan_keywords), 'keyword row')} that no document owns "
                         f"from collection '{name}'.")
     for record, missing in report.incomplete:
@@ -122,9 +106,7 @@ def repair(store: Store, report: Report) -> list[str]:
                         f"was removed from collection '{name}'; add it again with 'folio ingest \"{record.path}\"'.")
     for record in report.stale_keywords:
         chunks = store.chunks(doc_ids=[record.doc_id])
-        with store._manifest.transaction() as db:
-            keyword.delete(db, name, record.doc_id)
-            keyword.add(db, name, chunks)
+        store.keywords.replace(record.doc_id, chunks)
         messages.append(f"{record.name}: its keyword index rows were rebuilt from its {len(chunks)} chunks.")
     return messages
 

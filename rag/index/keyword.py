@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from functools import lru_cache
 
 from rag.documents import LANGUAGES, Chunk
@@ -115,7 +117,13 @@ def add(db: sqlite3.Connection, collection: str, chunks: list[Chunk]) -> None:
 
 
 def delete(db: sqlite3.Connection, collection: str, doc_id: str) -> None:
+    """Drop a document's rows (call inside the manifest's transaction)."""
     db.execute("DELETE FROM keywords WHERE collection = ? AND doc_id = ?", (collection, doc_id))
+
+
+def drop(db: sqlite3.Connection, collection: str) -> None:
+    """Drop every row of ``collection`` (call inside the manifest's transaction)."""
+    db.execute("DELETE FROM keywords WHERE collection = ?", (collection,))
 
 
 def move_into_ranges(db: sqlite3.Connection) -> None:
@@ -149,3 +157,36 @@ def search(db: sqlite3.Connection, collection: str, question: str, *, language: 
         wanted = set(doc_ids)
         rows = [r for r in rows if r[1] in wanted]
     return [(chunk_id, float(score)) for chunk_id, _, score in rows[:k]]
+
+
+class KeywordRows:
+    """One collection's keyword rows, as :class:`~rag.index.manifest.Manifest.keywords` hands them out.
+
+    ``transaction`` is the manifest's: every write here commits with it or not at all.
+    """
+
+    def __init__(self, db: sqlite3.Connection, collection: str, *,
+                 transaction: Callable[[], AbstractContextManager[sqlite3.Connection]]) -> None:
+        self._db = db
+        self._transaction = transaction
+        self.collection = collection
+
+    def search(self, question: str, *, language: str, k: int, doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
+        """:func:`search` in this collection."""
+        return search(self._db, self.collection, question, language=language, k=k, doc_ids=doc_ids)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """``(doc_id, chunk_id)`` of every row."""
+        return self._db.execute("SELECT doc_id, chunk_id FROM keywords WHERE collection = ?",
+                                (self.collection,)).fetchall()
+
+    def replace(self, doc_id: str, chunks: list[Chunk]) -> None:
+        """Rebuild a document's rows from its chunks."""
+        with self._transaction() as db:
+            delete(db, self.collection, doc_id)
+            add(db, self.collection, chunks)
+
+    def delete_chunks(self, chunk_ids: list[str]) -> None:
+        with self._transaction() as db:
+            db.executemany("DELETE FROM keywords WHERE collection = ? AND chunk_id = ?",
+                           [(self.collection, chunk_id) for chunk_id in chunk_ids])

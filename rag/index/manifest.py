@@ -3,20 +3,24 @@
 SQLite (``FOLIO_HOME/manifest.sqlite3``). A document's row is written in one transaction *after*
 all of its chunks are in the index, so a listed document always has all its chunks. Work in
 progress is recorded first in ``pending`` and cleared last; start-up recovery removes the chunks of
-any pending work a crash left behind (see :meth:`rag.store.Store.recover`).
+any pending work a crash left behind (see :meth:`rag.index.store.Store.recover`).
 
 >>> import tempfile, pathlib
 >>> m = Manifest(pathlib.Path(tempfile.mkdtemp()) / "m.sqlite3")
 >>> m.begin("default", doc_id="d-1", sha256="aa", old_sha256=None)
 >>> m.commit("default", DocumentRecord(doc_id="d-1", name="a.txt", path="/a.txt", sha256="aa", pages=1,
-...          chunks=3, language="en", added_at="2026-01-01T00:00:00Z"))
+...          chunks=3, language="en", added_at="2026-01-01T00:00:00Z"), chunks=[])
 >>> m.abandon("default", "d-1")
 >>> [r.name for r in m.documents("default")], m.pending("default")
 (['a.txt'], [])
 
+The keyword index (:mod:`rag.index.keyword`) lives in the same file: a document's keyword rows are
+written and deleted in the same transaction as its row, and :meth:`Manifest.keywords` hands out one
+collection's rows. Every SQL statement of the index is in this module or that one.
+
 The ``meta`` table records the schema version, the Folio versions that created and last opened the
 file, and each collection's embedder. A manifest of another schema is backed up, then migrated with
-:data:`MIGRATIONS` or refused in one sentence (see :mod:`rag.upgrade`).
+:data:`MIGRATIONS` or refused in one sentence (see :mod:`rag.index.upgrade`).
 """
 
 from __future__ import annotations
@@ -28,12 +32,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from rag.keyword import move_into_ranges
-from rag.upgrade import folio_version, upgrade
+from rag.documents import Chunk
+from rag.index import keyword
+from rag.index.upgrade import folio_version, upgrade
 
 SCHEMA_VERSION = 2
 # How to bring a manifest from schema N to N + 1 (run inside one transaction).
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: move_into_ranges}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: keyword.move_into_ranges}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -88,7 +93,7 @@ class Manifest:
             self._db.execute("PRAGMA synchronous=FULL")
             self.migrated_from = upgrade(self._db, path=path, index_dir=index_dir or path.parent / "index",
                                          current=SCHEMA_VERSION, migrations=MIGRATIONS)
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_SCHEMA + keyword.SCHEMA)
             self._db.executemany("INSERT OR IGNORE INTO meta VALUES (?, ?)",
                                  [("schema", str(SCHEMA_VERSION)), ("created_by", folio_version())])
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('written_by', ?)", (folio_version(),))
@@ -109,27 +114,20 @@ class Manifest:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One SQLite transaction on the manifest's file (its keyword rows, for repairs)."""
-        with self._transaction(None) as db:
-            yield db
-
-    @contextmanager
-    def _transaction(self, also: Callable[[sqlite3.Connection], None] | None) -> Iterator[sqlite3.Connection]:
-        """One SQLite transaction: ``also(db)`` and the caller's statements commit together or not at all."""
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One SQLite transaction: the caller's statements commit together or not at all."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                if also is not None:
-                    also(self._db)
                 yield self._db
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def schema(self) -> int:
-        return int(self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0])
+    def keywords(self, collection: str) -> keyword.KeywordRows:
+        """``collection``'s keyword rows: BM25 search, and the rows themselves for checks and repairs."""
+        return keyword.KeywordRows(self._db, collection, transaction=self._transaction)
 
     def documents(self, collection: str) -> list[DocumentRecord]:
         rows = self._db.execute(
@@ -138,36 +136,38 @@ class Manifest:
         return [DocumentRecord(*row) for row in rows]
 
     def get(self, collection: str, doc_id: str) -> DocumentRecord | None:
-        return next((r for r in self.documents(collection) if r.doc_id == doc_id), None)
+        row = self._db.execute(
+            "SELECT doc_id, name, path, sha256, pages, chunks, language, added_at FROM documents "
+            "WHERE collection=? AND doc_id=?", (collection, doc_id)).fetchone()
+        return DocumentRecord(*row) if row else None
 
     def begin(self, collection: str, *, doc_id: str, sha256: str, old_sha256: str | None) -> None:
         """Record that chunks of ``doc_id`` at ``sha256`` are about to be written."""
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?)", (collection, doc_id, sha256, old_sha256))
 
-    @property
-    def db(self) -> sqlite3.Connection:
-        """The connection, for indexes that live in the same file (see :mod:`rag.keyword`)."""
-        return self._db
+    def commit(self, collection: str, record: DocumentRecord, *, chunks: list[Chunk]) -> None:
+        """The commit marker: the document row and its chunks' keyword rows replace the old ones, atomically.
 
-    def commit(self, collection: str, record: DocumentRecord,
-               also: Callable[[sqlite3.Connection], None] | None = None) -> None:
-        """The commit marker: the document row replaces the old one, atomically.
-
-        ``also(db)`` runs inside the same transaction (the keyword index's rows for the document). The
-        pending entry stays until the old version's chunks are deleted (:meth:`abandon` then).
+        The pending entry stays until the old version's chunks are deleted (:meth:`abandon` then).
         """
-        with self._transaction(also) as db:
+        with self._transaction() as db:
+            keyword.delete(db, collection, record.doc_id)
+            keyword.add(db, collection, chunks)
             db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (collection, record.doc_id, record.name, record.path, record.sha256, record.pages,
                         record.chunks, record.language, record.added_at))
 
     def abandon(self, collection: str, doc_id: str) -> None:
+        """Clear ``doc_id``'s pending entry: its work is finished, or undone."""
         with self._lock:
             self._db.execute("DELETE FROM pending WHERE collection=? AND doc_id=?", (collection, doc_id))
 
-    def remove(self, collection: str, doc_id: str, also: Callable[[sqlite3.Connection], None] | None = None) -> None:
-        with self._transaction(also) as db:
+    def remove(self, collection: str, doc_id: str) -> None:
+        """Forget a document: its row, its keyword rows and its pending entry, in one transaction."""
+        with self._transaction() as db:
+            keyword.delete(db, collection, doc_id)
+            db.execute("DELETE FROM pending WHERE collection=? AND doc_id=?", (collection, doc_id))
             db.execute("DELETE FROM documents WHERE collection=? AND doc_id=?", (collection, doc_id))
 
     def pending(self, collection: str) -> list[PendingWork]:
@@ -178,10 +178,13 @@ class Manifest:
         rows = self._db.execute("SELECT DISTINCT collection FROM documents UNION SELECT DISTINCT collection FROM pending")
         return sorted(r[0] for r in rows.fetchall())
 
-    def drop_collection(self, collection: str, also: Callable[[sqlite3.Connection], None] | None = None) -> None:
-        with self._transaction(also) as db:
+    def drop_collection(self, collection: str) -> None:
+        """Forget a whole collection: its documents, pending work, keyword rows and recorded embedder."""
+        with self._transaction() as db:
+            keyword.drop(db, collection)
             db.execute("DELETE FROM documents WHERE collection=?", (collection,))
             db.execute("DELETE FROM pending WHERE collection=?", (collection,))
+            db.execute("DELETE FROM meta WHERE key = ?", (f"embedder:{collection}",))
 
     def close(self) -> None:
         self._db.close()

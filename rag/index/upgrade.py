@@ -2,11 +2,11 @@
 
 The manifest's ``meta`` table holds its ``schema`` and the Folio versions that created it and last
 opened it (``created_by``, ``written_by``); each Chroma collection's metadata holds the same schema
-and version (see :mod:`rag.store`). Before a manifest of another schema is touched, it and the
+and version (see :mod:`rag.index.store`). Before a manifest of another schema is touched, it and the
 index folder beside it are copied into ``FOLIO_HOME/backup-<time>-schema<N>/`` (once per schema
 version: a later attempt finds the copy). Then an older schema is migrated in one transaction where
 ``migrations`` knows each step; a newer one, or an older one with no way forward, stops with one
-sentence saying what to do (:class:`~rag.errors.IndexMismatchError`).
+sentence saying what to do (:class:`~core.errors.IndexMismatchError`).
 
 >>> import sqlite3, tempfile, pathlib
 >>> home = pathlib.Path(tempfile.mkdtemp())
@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
-from rag.errors import IndexMismatchError
+from core.errors import IndexMismatchError
 
 
 def folio_version() -> str:
