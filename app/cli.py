@@ -110,15 +110,15 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from app.factory import build
-    from app.service import search_passages
+    from app.service import doc_ids, search_passages
 
     settings = _settings(args)
     folio = build(settings, llm=False)
     try:
         out = []
-        doc_ids = _doc_ids(folio, args.doc)
+        scope = doc_ids(folio, args.doc)
         for query in args.queries:
-            passages = search_passages(folio, query, k=args.k or settings.top_k, doc_ids=doc_ids)
+            passages = search_passages(folio, query, k=args.k or settings.top_k, doc_ids=scope)
             out.append({"query": query, "passages": [p.as_dict() for p in passages]})
             if not args.json:
                 print(f"\n{query}")
@@ -134,49 +134,35 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from app.factory import build
-    from app.service import answer_events
-    from rag.answering import Done, Token
+    from app.service import answer, doc_ids
+    from rag.answering import Token
 
     folio = build(_settings(args))
     try:
-        answer = None
-        for event in answer_events(folio, args.question, language=args.language, doc_ids=_doc_ids(folio, args.doc)):
+        def show(event) -> None:
             if isinstance(event, Token) and not args.json:
                 print(event.text, end="", flush=True)
-            elif isinstance(event, Done):
-                answer = event.answer
+
+        result = answer(folio, args.question, language=args.language, doc_ids=doc_ids(folio, args.doc), on_event=show)
+        info = folio.chat.info
         if args.json:
-            _print_json(answer.as_dict() | {"model_info": folio.model_info})
+            _print_json(result.as_dict() | {"model_info": info})
             return EXIT_OK
         print("\n")
-        for s in answer.sources:
-            marker = "*" if s["n"] in answer.citations["cited"] else " "
-            print(f" {marker}[{s['n']}] {s['source']} p.{s['page']}")
-        st = answer.stats
-        print(f"\nlanguage {answer.language} (answer detected: {answer.answer_language}) · {st.prompt_tokens} prompt tokens · "
-              f"TTFT {st.ttft_s:.2f} s · {st.tokens_per_s:.1f} tokens/s · {folio.model_info.get('name')}")
-        if folio.model_info.get("note"):
-            print(folio.model_info["note"], file=sys.stderr)
+        for s in result.sources:
+            print(f" {'*' if s.n in result.citations.cited else ' '}[{s.n}] {s.source} p.{s.page}")
+        st = result.stats
+        print(f"\nlanguage {result.language} (answer detected: {result.answer_language}) · {st.prompt_tokens} prompt tokens · "
+              f"TTFT {st.ttft_s:.2f} s · {st.tokens_per_s:.1f} tokens/s · {info.get('name')}")
+        if info.get("note"):
+            print(info["note"], file=sys.stderr)
         return EXIT_OK
     finally:
         folio.close()
 
 
-def _doc_ids(folio, keys: list[str] | None) -> list[str] | None:
-    """Document ids for ``--doc`` names or ids (None: the whole collection)."""
-    if not keys:
-        return None
-    ids = []
-    for key in keys:
-        record = folio.store().find(key)
-        if record is None:
-            raise FolioError(f"No document '{key}' in collection '{folio.store().collection_name}'; 'folio docs' lists them.")
-        ids.append(record.doc_id)
-    return ids
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app.ui import serve
+    from app.web import serve
 
     settings = Settings.load(host=args.host, port=args.port, auth=args.auth)
     return serve(settings)

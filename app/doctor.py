@@ -23,8 +23,8 @@ from core.errors import FolioError
 
 def diagnose(settings: Settings, *, check: bool = False) -> dict:
     """A JSON-ready report; ``ok`` is False when something would stop Folio from answering."""
-    from app.factory import window_for
     from inference import gguf_info, hardware, planning
+    from inference.choice import window_for
 
     problems: list[str] = []
     warnings: list[str] = []
@@ -42,7 +42,8 @@ def diagnose(settings: Settings, *, check: bool = False) -> dict:
         try:
             info = gguf_info.read_info(Path(model_path))
             plan = planning.plan(info, vram_bytes=hw.usable_vram_bytes, ram_bytes=hw.ram_bytes,
-                                 n_ctx=window_for(settings, Path(model_path), stand_in=report["model"]["stand_in"]))
+                                 n_ctx=window_for(Path(model_path), n_ctx=settings.n_ctx,
+                                                  stand_in=report["model"]["stand_in"]))
             report["model"].update({"architecture": info.architecture, "quantization": info.quant,
                                     "layers": info.n_layer, "experts": info.n_expert,
                                     "trained_context": info.n_ctx_train})
@@ -67,12 +68,12 @@ def _hardware_dict(hw) -> dict:
 
 
 def _model_dict(settings: Settings, problems: list[str]) -> dict:
-    from app.factory import STAND_IN_NOTE, resolve_model_path
+    from inference.choice import STAND_IN_NOTE, resolve_model_path
 
     if settings.llm_url:
         return {"backend": "openai-compatible", "url": settings.llm_url, "stand_in": False}
     try:
-        path, stand_in = resolve_model_path(settings)
+        path, stand_in = resolve_model_path(settings.model, models_dir=settings.models_dir)
     except FolioError as error:
         problems.append(str(error))
         return {"setting": settings.model, "path": None}

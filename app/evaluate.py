@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 from app.factory import build
-from app.service import answer_events, ingest_paths, search_passages
-from rag.answering import Done
+from app.service import answer, ingest_paths, search_passages
 from app.settings import Settings
 from rag.evaluation import answer_metrics, load_questions, retrieval_metrics
 from rag.retrieval import MODES
@@ -39,16 +38,12 @@ def run_eval(settings: Settings, *, questions: Path | None = None, answers: bool
                 reports[mode] = retrieval_metrics(question_set, lambda q: search_passages(folio, q, k=5, mode=mode))
                 timings[mode] = round(1000 * (time.perf_counter() - started) / max(1, len(question_set)), 1)
             if answers:
-                reports["answers"] = answer_metrics(question_set, lambda q: ask_question(folio, q))
-                reports["answers"]["model"] = folio.model_info.get("name")
+                reports["answers"] = answer_metrics(question_set, lambda q: answer(folio, q))
+                reports["answers"]["model"] = folio.chat.info.get("name")
         finally:
             folio.close()
     return {"questions": str(path), "embedder": settings.embedder, "index_s": round(index_s, 2),
             "search_ms": timings, **reports}
-
-
-def ask_question(folio, question: str):
-    return next(e.answer for e in answer_events(folio, question) if isinstance(e, Done))
 
 
 def render(report: dict) -> str:

@@ -22,7 +22,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.ui_render import escape_html
+from app.i18n import t
+from app.ui_render import escape_html, page_label
+from rag.documents import Source
 
 PREVIEW_WIDTH_PX = 900
 PASSAGE_FILL = (255, 235, 59, 80)    # light yellow: the passage given to the model
@@ -200,28 +202,28 @@ def _unchanged(path: Path, sha256: str) -> bool:
 
 
 # -- the preview of one source -------------------------------------------------------------------
-def preview_source(*, record, source: dict, spans: list[str], chunks_of_page) -> PagePreview:
-    """The preview of ``source`` (a dict with source, page, text) of the document ``record``.
+def preview_source(*, record, source: Source, spans: list[str], chunks_of_page, language: str = "en") -> PagePreview:
+    """The preview of ``source`` of the document ``record`` (None: it was removed since).
 
     ``chunks_of_page()`` returns the page's indexed chunks; it is only called for the text preview.
     """
-    head = f"{source['source']}, p. {source['page']}"
+    head = page_label(source, language=language)
     if record is None:
-        return PagePreview(None, f"<p class='folio-muted'>{escape_html(head)}: this document is no longer in the "
-                                 f"library.</p><div class='folio-page'>{escape_html(source['text'])}</div>", False)
+        return PagePreview(None, f"<p class='folio-muted'>{escape_html(head)}: {escape_html(t(language, 'preview_gone'))}"
+                                 f"</p><div class='folio-page'>{escape_html(source.text)}</div>", False)
     path = Path(record.path)
     note = ""
     if path.suffix.lower() == ".pdf":
         if path.is_file() and os.access(path, os.R_OK) and _unchanged(path, record.sha256):
-            rendered = pdf_page_image(path, int(source["page"]), passage=source["text"], spans=spans)
+            rendered = pdf_page_image(path, source.page, passage=source.text, spans=spans)
             if rendered is not None:
                 image, found = rendered
-                caption = "passage highlighted" if found else "the passage could not be located on the rendered page"
-                return PagePreview(image, f"<p class='folio-muted'>{escape_html(head)}: {caption}.</p>", found)
-        note = " (the original PDF is no longer where it was added from, or has changed; showing the indexed text)"
+                caption = t(language, "preview_highlighted" if found else "preview_not_located")
+                return PagePreview(image, f"<p class='folio-muted'>{escape_html(head)}: {escape_html(caption)}</p>", found)
+        note = ": " + t(language, "preview_changed")
     text = stitched_page(chunks_of_page())
     if not text:
-        text = source["text"]
-    body = page_html(text, passage=source["text"], spans=spans)
+        text = source.text
+    body = page_html(text, passage=source.text, spans=spans)
     return PagePreview(None, f"<p class='folio-muted'>{escape_html(head + note)}</p><div class='folio-page'>{body}</div>",
                        "<mark" in body)

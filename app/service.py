@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from app.factory import Folio
-from rag.answering import Event, answer_stream
 from core.chat import Message
+from core.errors import FolioError
+from rag.answering import Answer, Event, answer_stream, final
 from rag.documents import Passage
 from rag.ingest import IngestResult, ingest
 from rag.retrieval import search
@@ -19,13 +20,14 @@ from rag.retrieval import search
 SAMPLES_MARKER = ".samples-indexed"
 
 
-def ingest_paths(folio: Folio, paths: Sequence[Path], *, names: list[str] | None = None, collection: str | None = None,
+def ingest_paths(folio: Folio, paths: Sequence[Path], *, names: list[str] | None = None,
+                 digests: list[str | None] | None = None, collection: str | None = None,
                  on_file: Callable[[int, int, str], None] | None = None) -> Iterator[IngestResult]:
     folio.require_writer()
     s = folio.settings
     return ingest(list(paths), store=folio.store(collection), embedder=folio.embedder, chunk_tokens=s.chunk_tokens,
-                  overlap_tokens=s.chunk_overlap, max_bytes=s.max_file_mb * 1024 * 1024, names=names, on_file=on_file,
-                  timeout_s=s.parse_timeout_s, memory_mb=s.parse_memory_mb)
+                  overlap_tokens=s.chunk_overlap, max_bytes=s.max_file_mb * 1024 * 1024, names=names, digests=digests,
+                  on_file=on_file, timeout_s=s.parse_timeout_s, memory_mb=s.parse_memory_mb)
 
 
 def search_passages(folio: Folio, query: str, *, k: int | None = None, collection: str | None = None,
@@ -39,10 +41,29 @@ def answer_events(folio: Folio, question: str, *, language: str | None = None, h
                   stop: threading.Event | None = None) -> Iterator[Event]:
     """The events of one answer; the chat model in use when it starts serves it to the end, even across a switch."""
     s = folio.settings
-    with folio.using_chat() as chat:
+    with folio.chat.using() as chat:
         yield from answer_stream(question, store=folio.store(collection), embedder=folio.embedder, chat=chat,
                                  language=language or s.language, history=history, k=s.candidates,
                                  answer_tokens=s.answer_tokens, temperature=s.temperature, doc_ids=doc_ids, stop=stop)
+
+
+def answer(folio: Folio, question: str, *, on_event: Callable[[Event], None] | None = None, **options) -> Answer:
+    """:func:`answer_events` run to its end (each event also handed to ``on_event``): the final :class:`Answer`."""
+    return final(answer_events(folio, question, **options), on_event=on_event)
+
+
+def doc_ids(folio: Folio, keys: Sequence[str] | None, *, collection: str | None = None) -> list[str] | None:
+    """The ids of the documents named (by name or id) in ``keys``; None for none, meaning the whole collection."""
+    if not keys:
+        return None
+    store = folio.store(collection)
+    ids = []
+    for key in keys:
+        record = store.find(key)
+        if record is None:
+            raise FolioError(f"No document '{key}' in collection '{store.collection_name}'; 'folio docs' lists them.")
+        ids.append(record.doc_id)
+    return ids
 
 
 def index_samples_once(folio: Folio) -> list[IngestResult]:
@@ -78,16 +99,21 @@ def ingest_uploads(folio: Folio, paths: Sequence[Path], *, names: list[str], col
     store = folio.store(collection)
     folder = kept_files_dir(folio, collection)
     kept: list[Path] = []
+    digests: list[str | None] = []
     for path, name in zip(paths, names):
         try:
-            target = folder / sha256_of(Path(path))[:16] / Path(name).name
+            digest = sha256_of(Path(path))  # once: the copy's folder, then ingest's unchanged check and record
+            target = folder / digest[:16] / Path(name).name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
             kept.append(target)
+            digests.append(digest)
         except OSError:
             kept.append(Path(path))  # unreadable: ingest reports why, per file
+            digests.append(None)
     before = {name: store.find(name) for name in names}
-    results = list(ingest_paths(folio, kept, names=list(names), collection=collection, on_file=on_file))
+    results = list(ingest_paths(folio, kept, names=list(names), digests=digests, collection=collection,
+                                on_file=on_file))
     for copy, result in zip(kept, results):
         old = before.get(result.name)
         old_path = Path(old.path) if old is not None else None
@@ -120,8 +146,6 @@ def remove_document(folio: Folio, key: str, *, collection: str | None = None):
 
 def reindex_document(folio: Folio, key: str, *, collection: str | None = None) -> IngestResult:
     """Ingest a document again from the file it was added from (replaced if the file changed)."""
-    from core.errors import FolioError
-
     folio.require_writer()
     record = folio.store(collection).find(key)
     if record is None:

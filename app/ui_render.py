@@ -11,21 +11,22 @@ wrapped around text that was escaped first.
 '&lt;img src=x onerror=alert(1)&gt; 5 &amp; 6 !\\\\[logo](http://example.com/a.png)'
 >>> mark_spans("a <b> c. Depot opens at 6.", ["Depot opens at 6."])
 'a &lt;b&gt; c. <mark>Depot opens at 6.</mark>'
->>> speed_warning({"tokens_per_s": 1.2, "completion_tokens": 40}, {"n_gpu_layers": 0})[:41]
+>>> from rag.answering import Stats
+>>> speed_warning(Stats(prompt_tokens=900, completion_tokens=40, ttft_s=0.5, tokens_per_s=1.2, total_s=34), {})[:41]
 'Only 1.2 tokens/s: the weights may be spi'
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
 from app.i18n import t
+from rag.answering import Answer, Stats
+from rag.documents import Source
 
-RESULT_COLUMNS = ["file", "status", "pages", "chunks", "language", "reason"]
-DOCUMENT_COLUMNS = ["name", "pages", "chunks", "language", "added"]
 METER_PARTS = ("sources", "history", "question", "instructions", "answer_reserve")
 MIN_TOKENS_FOR_SPEED = 8    # fewer answer tokens say nothing about decoding speed
 GPU_SLOW_TOKENS_PER_S = 5.0
@@ -84,12 +85,12 @@ def banner_markdown(model_info: dict, *, language: str = "en") -> str:
     """The banner: what Folio is, the model in use, and the stand-in note when it applies."""
     details = [escape_text(model_info["backend"])] if model_info.get("backend") else []
     if model_info.get("n_ctx"):
-        details.append(f"context {int(model_info['n_ctx']):,} tokens")
+        details.append(t(language, "banner_context").format(tokens=f"{int(model_info['n_ctx']):,}"))
+    name = escape_text(model_info.get("name") or t(language, "none_loaded"))
     lines = [f"## {t(language, 'title')}",
-             f"Model: **{escape_text(model_info.get('name', 'none loaded'))}**"
-             + (f" ({', '.join(details)})" if details else "")]
-    if model_info.get("stand_in") and model_info.get("note"):
-        lines.append(f"> ⚠️ {escape_text(model_info['note'])}")
+             t(language, "banner_model").format(name=name) + (f" ({', '.join(details)})" if details else "")]
+    if model_info.get("stand_in"):
+        lines.append(f"> ⚠️ {escape_text(t(language, 'stand_in_note').format(name=model_info.get('name', '')))}")
     if model_info.get("fallback"):
         lines.append(f"> ⚠️ {escape_text(model_info['fallback'])}")
     return "\n\n".join(lines)
@@ -112,110 +113,111 @@ def model_choices(models: Iterable, *, language: str = "en") -> list[tuple[str, 
     return [(f"{m.label} ({t(language, 'stand_in')})" if m.stand_in else m.label, m.name) for m in models]
 
 
-def models_markdown(model_info: dict, report: dict | None) -> str:
-    """The Models panel: model, quantization, GPU layers or CPU, context, and doctor's plan and warnings."""
-    model = (report or {}).get("model", {})
+def _placement(model_info: dict, language: str) -> str:
     layers = model_info.get("n_gpu_layers")
     if model_info.get("backend") == "openai-compatible":
-        placement = f"served by {escape_text(model_info.get('url', 'a remote engine'))}"
-    elif layers is None:
-        placement = "unknown"
-    elif layers == 0:
-        placement = "CPU only (no layers on the GPU)"
-    else:
-        placement = "all layers on the GPU" if layers < 0 else f"{layers} layers on the GPU"
-    rows = [("Model", escape_text(model_info.get("name", "none loaded"))),
-            ("Backend", escape_text(model_info.get("backend", ""))),
-            ("Quantization", escape_text(model.get("quantization", "unknown"))),
-            ("Placement", placement),
-            ("Context", f"{int(model_info.get('n_ctx') or 0):,} tokens")]
+        return t(language, "placement_remote").format(url=escape_text(model_info.get("url", "?")))
+    if layers is None:
+        return t(language, "unknown")
+    if layers == 0:
+        return t(language, "placement_cpu")
+    return t(language, "placement_all_gpu") if layers < 0 else t(language, "placement_gpu").format(layers=layers)
+
+
+def models_markdown(model_info: dict, report: dict | None, *, language: str = "en") -> str:
+    """The Models panel: model, quantization, GPU layers or CPU, context, and doctor's plan and warnings."""
+    model = (report or {}).get("model", {})
+    rows = [("row_model", escape_text(model_info.get("name") or t(language, "none_loaded"))),
+            ("row_backend", escape_text(model_info.get("backend", ""))),
+            ("row_quant", escape_text(model.get("quantization") or t(language, "unknown"))),
+            ("row_placement", _placement(model_info, language)),
+            ("row_context", t(language, "tokens").format(n=f"{int(model_info.get('n_ctx') or 0):,}"))]
     if model.get("architecture"):
-        rows.append(("Architecture", escape_text(f"{model['architecture']}, {model.get('layers')} layers")))
-    lines = [f"- **{k}:** {v}" for k, v in rows]
+        rows.append(("row_arch", escape_text(t(language, "arch_layers").format(arch=model["architecture"],
+                                                                               layers=model.get("layers")))))
+    lines = [f"- **{t(language, key)}:** {value}" for key, value in rows]
     if model_info.get("stand_in"):
-        lines += ["", "> ⚠️ **The small stand-in model is answering.** It proves every path works, not Folio's "
-                  "answer quality. For real answers run `folio models pull mixtral-8x7b-instruct:q4_k_m`, then "
-                  "pick it under *Local models* above."]
+        lines += ["", "> ⚠️ " + t(language, "stand_in_panel")]
     if report is None:
-        lines += ["", "_Checking the hardware and the offload plan…_"]
-        return "\n".join(lines)
+        return "\n".join(lines + ["", f"_{t(language, 'checking_hardware')}_"])
     if report.get("error"):
-        lines += ["", f"_The hardware check failed: {escape_text(report['error'])}_"]
-        return "\n".join(lines)
+        return "\n".join(lines + ["", f"_{t(language, 'hardware_failed').format(error=escape_text(report['error']))}_"])
     hw = report.get("hardware", {})
-    gpus = ", ".join(f"{g['name']} ({g['free_gb']}/{g['total_gb']} GB free)" for g in hw.get("gpus", [])) or "none"
-    lines += ["", f"**Hardware:** {hw.get('cpu_count', '?')} CPU cores, {hw.get('ram_available_gb', '?')}/"
-              f"{hw.get('ram_total_gb', '?')} GB RAM free, GPU: {escape_text(gpus)}. GPU offload "
-              + ("supported by this llama-cpp-python build." if report.get("gpu_offload_supported")
-                 else "**not** supported by this llama-cpp-python build (CPU only).")]
+    gpus = ", ".join(t(language, "gpu_free").format(name=g["name"], free=g["free_gb"], total=g["total_gb"])
+                     for g in hw.get("gpus", [])) or t(language, "gpu_none")
+    lines += ["", t(language, "hardware_line").format(cpus=hw.get("cpu_count", "?"), ram_free=hw.get("ram_available_gb", "?"),
+                                                      ram_total=hw.get("ram_total_gb", "?"), gpus=escape_text(gpus))
+              + " " + t(language, "offload_yes" if report.get("gpu_offload_supported") else "offload_no")]
     if report.get("plan"):
-        lines += ["", f"**Plan:** {escape_text(report['plan']['summary'])}"]
+        lines += ["", t(language, "plan_line").format(summary=escape_text(report["plan"]["summary"]))]
     lines += [f"\n> ⚠️ {escape_text(w)}" for w in report.get("warnings", [])]
     lines += [f"\n> ❌ {escape_text(p)}" for p in report.get("problems", [])]
-    lines += ["", "_The same report on the command line: `folio doctor`._"]
+    lines += ["", f"_{t(language, 'doctor_hint')}_"]
     return "\n".join(lines)
 
 
 # -- sources, stats, context meter --------------------------------------------------------------
-def supporting_spans(answer: dict) -> dict[int, list[str]]:
-    """Per source number, the sentences of that source that support a sentence of the answer."""
-    spans: dict[int, list[str]] = {}
-    for sentence in (answer.get("citations") or {}).get("sentences", []):
-        if sentence.get("supported") and sentence.get("span") and sentence.get("source") is not None:
-            spans.setdefault(sentence["source"], []).append(sentence["span"])
-    return spans
+def page_label(source: Source, *, language: str = "en") -> str:
+    """``file, p. N`` (the page abbreviated in ``language``)."""
+    return f"{source.source}, {t(language, 'page_abbr')} {source.page}"
 
 
-def sources_html(sources: list[dict], *, cited: Iterable[int] = (), spans: dict[int, list[str]] | None = None) -> str:
+def source_label(source: Source, *, language: str = "en") -> str:
+    """``[n] file, p. N``."""
+    return f"[{source.n}] {page_label(source, language=language)}"
+
+
+def sources_html(sources: Sequence[Source], *, cited: Iterable[int] = (), spans: dict[int, list[str]] | None = None,
+                 language: str = "en") -> str:
     """The numbered passages that went into the prompt, escaped; cited ones marked, supporting quotes highlighted."""
     if not sources:
-        return "<p class='folio-muted'>No passages were found for this question.</p>"
+        return f"<p class='folio-muted'>{escape_html(t(language, 'no_passages'))}</p>"
     cited, spans = set(cited), spans or {}
     blocks = []
     for source in sources:
-        mark = " ✓ cited" if source["n"] in cited else ""
-        head = f"[{source['n']}] {source['source']}, p. {source['page']}{mark}"
+        mark = f" ✓ {t(language, 'cited_mark')}" if source.n in cited else ""
+        head = source_label(source, language=language) + mark
         blocks.append(f"<div class='folio-source'><div class='folio-source-head'>{escape_html(head)}</div>"
-                      f"<div class='folio-source-text'>{mark_spans(source['text'], spans.get(source['n'], []))}</div></div>")
+                      f"<div class='folio-source-text'>{mark_spans(source.text, spans.get(source.n, []))}</div></div>")
     return "\n".join(blocks)
 
 
-def speed_warning(stats: dict, model_info: dict) -> str | None:
+def speed_warning(stats: Stats, model_info: dict, *, language: str = "en") -> str | None:
     """A warning when decoding is far slower than the model's placement promises (weights spilling to the CPU)."""
-    speed, tokens = float(stats.get("tokens_per_s") or 0), int(stats.get("completion_tokens") or 0)
+    speed, tokens = float(stats.tokens_per_s or 0), int(stats.completion_tokens or 0)
     if tokens < MIN_TOKENS_FOR_SPEED or speed <= 0:
         return None
     on_gpu = int(model_info.get("n_gpu_layers") or 0) != 0
     if speed < SLOW_TOKENS_PER_S or (on_gpu and speed < GPU_SLOW_TOKENS_PER_S):
-        return (f"Only {speed:.1f} tokens/s: the weights may be spilling to the CPU"
-                f"{' although layers are on the GPU' if on_gpu else ''}; see folio doctor.")
+        return t(language, "speed_warning_gpu" if on_gpu else "speed_warning").format(speed=f"{speed:.1f}")
     return None
 
 
-def stats_markdown(answer: dict, model_info: dict) -> str:
+def stats_markdown(answer: Answer, model_info: dict, *, language: str = "en") -> str:
     """Prompt tokens, TTFT, tokens/s, the mode when not "passages", the rewritten question, the citation check."""
-    stats = answer.get("stats") or {}
-    parts = [f"{stats.get('prompt_tokens', 0)} prompt tokens", f"TTFT {stats.get('ttft_s', 0):.2f} s",
-             f"{stats.get('tokens_per_s', 0):.1f} tokens/s", f"{stats.get('completion_tokens', 0)} answer tokens"]
-    mode = answer.get("mode")
+    stats = answer.stats
+    parts = [t(language, "stat_prompt").format(n=stats.prompt_tokens), t(language, "stat_ttft").format(s=f"{stats.ttft_s:.2f}"),
+             t(language, "stat_speed").format(n=f"{stats.tokens_per_s:.1f}"),
+             t(language, "stat_answer").format(n=stats.completion_tokens)]
+    mode = answer.extra.get("mode")
     if mode and mode != "passages":
-        parts.append(f"mode: {escape_text(mode)}")
-    checked = answer.get("citations") or {}
-    if answer.get("sources") and checked.get("sentences"):
-        parts.append(f"{round(100 * checked.get('supported_ratio', 0))}% of sentences supported by their sources"
-                     if checked.get("cited") else "the answer cites no source")
-    if answer.get("stopped"):
-        parts.append("stopped")
+        parts.append(t(language, "stat_mode").format(mode=escape_text(mode)))
+    checked = answer.citations
+    if answer.sources and checked.sentences:
+        parts.append(t(language, "stat_supported").format(pct=round(100 * checked.supported_ratio))
+                     if checked.cited else t(language, "stat_no_citation"))
+    if answer.stopped:
+        parts.append(t(language, "stat_stopped"))
     lines = [f"_{' · '.join(parts)}_"]
-    if answer.get("standalone_question"):
-        lines.append(f"_Searched for:_ {escape_text(answer['standalone_question'])}")
-    warning = speed_warning(stats, model_info)
+    if answer.extra.get("standalone_question"):
+        lines.append(f"_{t(language, 'searched_for')}_ {escape_text(answer.extra['standalone_question'])}")
+    warning = speed_warning(stats, model_info, language=language)
     if warning:
         lines.append(f"**⚠️ {escape_text(warning)}**")
     return "\n\n".join(lines)
 
 
-def meter_html(meter: dict) -> str:
+def meter_html(meter: dict, *, language: str = "en") -> str:
     """The context window as a stacked bar: sources, history, question, instructions and answer reserve of n_ctx."""
     n_ctx = int(meter.get("n_ctx") or 0)
     parts = meter.get("parts") or {}
@@ -226,29 +228,40 @@ def meter_html(meter: dict) -> str:
         used["answer_reserve"] = max(0, int(meter.get("answer_reserve") or 0))
     bars = "".join(f"<span class='m-{name}' style='width:{100 * tokens / n_ctx:.2f}%' title='{name}: {tokens}'></span>"
                    for name, tokens in used.items() if tokens)
-    legend = "".join(f"<i class='m-{name}'></i>{name.replace('_', ' ')} {tokens:,}" for name, tokens in used.items()
-                     if tokens)
+    legend = "".join(f"<i class='m-{name}'></i>{escape_html(t(language, 'meter_' + name))} {tokens:,}"
+                     for name, tokens in used.items() if tokens)
     free = max(0, n_ctx - sum(used.values()))
+    total = t(language, "meter_total").format(used=f"{sum(used.values()):,}", n_ctx=f"{n_ctx:,}")
     return (f"<div class='folio-meter' id='folio-meter-bar'>{bars}</div>"
-            f"<div class='folio-meter-legend'>Context {sum(used.values()):,} of {n_ctx:,} tokens:{legend}"
-            f"<i style='background:#e5e7eb'></i>free {free:,}</div>")
+            f"<div class='folio-meter-legend'>{escape_html(total)}{legend}"
+            f"<i style='background:#e5e7eb'></i>{escape_html(t(language, 'meter_free'))} {free:,}</div>")
 
 
-def cited_footer(answer: dict) -> str:
+def cited_footer(answer: Answer, *, language: str = "en") -> str:
     """A line under an answer in the chat: the sources it cites, with file and page (Markdown, escaped)."""
-    by_number = {s["n"]: s for s in answer.get("sources") or []}
-    cited = [by_number[n] for n in (answer.get("citations") or {}).get("cited", []) if n in by_number]
+    by_number = {s.n: s for s in answer.sources}
+    cited = [by_number[n] for n in answer.citations.cited if n in by_number]
     if not cited:
         return ""
-    return "\n\n— " + escape_text(" · ".join(f"[{s['n']}] {s['source']}, p. {s['page']}" for s in cited))
+    return "\n\n— " + escape_text(" · ".join(source_label(s, language=language) for s in cited))
 
 
 # -- tables -------------------------------------------------------------------------------------
-def results_frame(results: list[dict]) -> pd.DataFrame:
-    rows = [[r["name"], r["status"], r["pages"], r["chunks"], r["language"], r.get("reason") or ""] for r in results]
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+RESULT_COLUMNS = ("file", "status", "pages", "chunks", "language", "reason")
+DOCUMENT_COLUMNS = ("name", "pages", "chunks", "language", "added")
 
 
-def documents_frame(records: list) -> pd.DataFrame:
+def columns(names: Sequence[str], *, language: str = "en") -> list[str]:
+    """Table headers in ``language``."""
+    return [t(language, f"col_{name}") for name in names]
+
+
+def results_frame(results: list[dict], *, language: str = "en") -> pd.DataFrame:
+    rows = [[r["name"], t(language, f"status_{r['status']}"), r["pages"], r["chunks"], r["language"], r.get("reason") or ""]
+            for r in results]
+    return pd.DataFrame(rows, columns=columns(RESULT_COLUMNS, language=language))
+
+
+def documents_frame(records: list, *, language: str = "en") -> pd.DataFrame:
     rows = [[d.name, d.pages, d.chunks, d.language, (d.added_at or "")[:16].replace("T", " ")] for d in records]
-    return pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
+    return pd.DataFrame(rows, columns=columns(DOCUMENT_COLUMNS, language=language))

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from inference.llama import LlamaCppChatModel
 from inference.registry import bundled_llm_path
+from inference.speed import first_token_seconds
 from core.chat import Message
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -88,15 +89,6 @@ def sources(model: LlamaCppChatModel, *, tokens: int) -> Message:
         message = {"role": "system", "content": "Answer only from the sources below.\n\nSources:\n\n" + "\n\n".join(blocks)}
         if len(blocks) % 10 == 0 and model.count_tokens([message]) >= tokens:
             return message
-
-
-def first_token_seconds(model: LlamaCppChatModel, messages: Sequence[Message]) -> float:
-    start = time.perf_counter()
-    stream = model.stream(messages, max_tokens=8, temperature=0.0)
-    next(stream)
-    seconds = time.perf_counter() - start
-    stream.close()
-    return seconds
 
 
 def bench_ttft(model: LlamaCppChatModel, *, context_tokens: int = 6000, repeats: int = 3) -> dict:

@@ -126,13 +126,6 @@ class GGUFInfo:
         """True when the file ends before the last tensor's data does."""
         return self.file_size < self.expected_file_size
 
-    def kv_bytes_per_token(self, cache_type: str = "f16") -> int:
-        """K+V cache bytes one token costs across all layers (see :func:`inference.planning.kv_cache_bytes`)."""
-        from inference.planning import kv_cache_bytes
-
-        return kv_cache_bytes(n_layer=self.n_layer, n_ctx=1, n_head_kv=self.n_head_kv,
-                              head_dim=self.head_dim_k, head_dim_v=self.head_dim_v, cache_type=cache_type)
-
 
 def quant_name(file_type: int | None) -> str | None:
     """The llama.cpp name of a ``general.file_type`` value: 15 -> ``'Q4_K_M'``, 0 -> ``'F32'``."""

@@ -75,7 +75,7 @@ class LlamaCppChatModel(ChatModel):
 
         try:
             response = self._formatter(messages=list(messages))
-        except TemplateError:
+        except (TemplateError, ValueError):  # llama-cpp-python's raise_exception() raises ValueError (Mixtral's template)
             response = self._formatter(messages=_fold_system(messages))
         tokens = self._llama.tokenize(response.prompt.encode("utf-8"), add_bos=not response.added_special, special=True)
         stop = response.stop if isinstance(response.stop, list) else [response.stop] if response.stop else []

@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from inference.gguf_info import GGUFInfo
-    from inference.registry import ModelSpec
+    from inference.registry import Architecture, ModelSpec
 
 __all__ = [
     "CACHE_TYPES",
@@ -151,6 +151,14 @@ class Footprint:
                               head_dim_v=self.head_dim_v, cache_type=cache_type)
 
 
+_SHAPE = ("n_layer", "n_head", "n_head_kv", "head_dim_k", "head_dim_v", "n_vocab", "n_ctx_train")
+
+
+def _sized(shape: GGUFInfo | Architecture, **sizes) -> Footprint:
+    """The footprint of a model of ``shape`` (a GGUF header or a registry architecture) with the byte counts given."""
+    return Footprint(**{name: getattr(shape, name) for name in _SHAPE}, **sizes)
+
+
 def footprint(model: GGUFInfo | ModelSpec | Footprint) -> Footprint:
     """Planning numbers for a GGUF header (exact) or a registry entry (estimated from its file size)."""
     if isinstance(model, Footprint):
@@ -159,15 +167,9 @@ def footprint(model: GGUFInfo | ModelSpec | Footprint) -> Footprint:
         # Without an output.weight, llama.cpp reuses token_embd as the output matrix and copies it to
         # the GPU with the output layer (in RAM both share the same mapped bytes).
         tied = not any(t.name == "output.weight" for t in model.tensors)
-        return Footprint(  # the file's name reads better than general.name ("Smollm2 135M 8k Lc100K Mix1 Ep2")
+        return _sized(  # the file's name reads better than general.name ("Smollm2 135M 8k Lc100K Mix1 Ep2")
+            model,
             name=model.path.stem if model.path else f"{model.name or model.architecture} {model.quant}",
-            n_layer=model.n_layer,
-            n_head=model.n_head,
-            n_head_kv=model.n_head_kv,
-            head_dim_k=model.head_dim_k,
-            head_dim_v=model.head_dim_v,
-            n_vocab=model.n_vocab,
-            n_ctx_train=model.n_ctx_train,
             layer_bytes=tuple(model.layer_bytes),
             input_bytes=model.input_bytes,
             output_bytes=model.output_bytes + (model.input_bytes if tied else 0),
@@ -184,15 +186,9 @@ def footprint(model: GGUFInfo | ModelSpec | Footprint) -> Footprint:
     input_bytes = total * embd // params
     output_bytes = total * (embd + arch.n_embd) // params
     other = total - per_layer * arch.n_layer - input_bytes - output_bytes  # rounding; header
-    return Footprint(
+    return _sized(
+        arch,
         name=f"{model.family} {model.quant}" if model.quant else model.name,
-        n_layer=arch.n_layer,
-        n_head=arch.n_head,
-        n_head_kv=arch.n_head_kv,
-        head_dim_k=arch.head_dim,
-        head_dim_v=arch.head_dim,
-        n_vocab=arch.n_vocab,
-        n_ctx_train=arch.n_ctx_train,
         layer_bytes=(per_layer,) * arch.n_layer,
         input_bytes=input_bytes,
         output_bytes=output_bytes,

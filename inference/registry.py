@@ -11,8 +11,6 @@ before anything is downloaded (:func:`inference.planning.plan` accepts a spec or
 >>> spec = get("mixtral-8x7b-instruct:q4_k_m")
 >>> spec.quant, spec.arch.n_layer, spec.arch.n_expert, spec.arch.n_expert_used
 ('Q4_K_M', 32, 8, 2)
->>> spec.arch.kv_bytes_per_token_f16       # 32 layers * 8 kv heads * 128 dims * (K+V) * 2 bytes
-131072
 >>> get("mixtral").name                    # a family name resolves to its default quantization
 'mixtral-8x7b-instruct:q4_k_m'
 
@@ -65,9 +63,12 @@ class Architecture:
     n_expert_used: int = 0
 
     @property
-    def kv_bytes_per_token_f16(self) -> int:
-        """Bytes of K and V cache one token costs across all layers with an f16 cache."""
-        return self.n_layer * self.n_head_kv * self.head_dim * 2 * 2
+    def head_dim_k(self) -> int:
+        return self.head_dim
+
+    @property
+    def head_dim_v(self) -> int:
+        return self.head_dim
 
     @property
     def layer_params(self) -> int:

@@ -24,7 +24,7 @@ does not say, as llama-cpp-python's does not).
 
 Counts are cached per message list, as the packer asks about the same messages repeatedly.
 
-An optional bearer token comes from ``api_key`` or the ``FOLIO_LLM_API_KEY`` environment variable.
+An optional bearer token is sent when ``api_key`` is given (Folio passes its ``llm_api_key`` setting).
 Every failure becomes a :class:`core.errors.ModelError` of one sentence naming the server and the fix.
 
 llama-cpp-python's server interrupts a running stream whenever another request arrives (its
@@ -51,7 +51,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import os
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -78,10 +77,9 @@ _ERRNO = re.compile(r"^\[Errno -?\d+\]\s*")
 class OpenAIChatModel(ChatModel):
     """A chat model served over HTTP by an OpenAI-compatible engine."""
 
-    def __init__(self, url: str, *, n_ctx: int = 4096, api_key: str | None = None, timeout: float = 600.0,
+    def __init__(self, url: str, *, n_ctx: int = 4096, api_key: str = "", timeout: float = 600.0,
                  connect_timeout: float = 5.0, transport: httpx.BaseTransport | None = None) -> None:
         self.url = _base_url(url)
-        api_key = api_key if api_key is not None else os.environ.get("FOLIO_LLM_API_KEY", "")
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(base_url=self.url, headers=headers, transport=transport,
                                     timeout=httpx.Timeout(timeout, connect=connect_timeout))

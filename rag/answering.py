@@ -16,20 +16,21 @@ check citations. The UI and CLI only show the events; all logic is here.
 ...               embedder="fake-hash-64", dim=64)
 >>> _ = list(ingest([home], store=store, embedder=FakeEmbedder()))
 >>> result = ask("When does the depot open?", store=store, embedder=FakeEmbedder(), chat=FakeChatModel())
->>> result.text, result.language, [(s["n"], s["source"], s["page"]) for s in result.sources]
-('The depot opens at six. [1]', 'en', [(1, 'depots.txt', 1)])
+>>> result.text, result.language, [s.label for s in result.sources]
+('The depot opens at six. [1]', 'en', ['[1] depots.txt, p. 1'])
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from rag import citations, whole
 from core.chat import ChatModel, Message
-from rag.documents import LANGUAGES
+from rag.citations import CitationReport
+from rag.documents import LANGUAGES, Source
 from rag.embedding import Embedder
 from rag.language import detect
 from rag.packing import pack
@@ -39,7 +40,13 @@ from rag.index.store import Store
 
 @dataclass(frozen=True)
 class Status:
-    message: str
+    """What the answer is doing now: ``stage`` is one of :data:`STAGES`; ``detail`` e.g. the rewritten question."""
+
+    stage: str
+    detail: str = ""
+
+
+STAGES = ("rewriting", "searching_for", "searching", "reading_whole", "generating")
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,7 @@ class Token:
 
 @dataclass(frozen=True)
 class Sources:
-    sources: list[dict]
+    sources: list[Source]
     meter: dict
 
 
@@ -73,8 +80,8 @@ class Answer:
     text: str
     language: str
     answer_language: str
-    sources: list[dict]
-    citations: dict
+    sources: tuple[Source, ...]
+    citations: CitationReport
     stats: Stats
     meter: dict
     model: str
@@ -83,7 +90,8 @@ class Answer:
 
     def as_dict(self) -> dict:
         return {"question": self.question, "answer": self.text, "language": self.language,
-                "answer_language": self.answer_language, "sources": self.sources, "citations": self.citations,
+                "answer_language": self.answer_language, "sources": [s.as_dict() for s in self.sources],
+                "citations": self.citations.as_dict(),
                 "stats": self.stats.as_dict(), "context": self.meter, "model": self.model, "stopped": self.stopped,
                 **self.extra}
 
@@ -128,9 +136,9 @@ def answer_stream(question: str, *, store: Store, embedder: Embedder, chat: Chat
     language = choose_language(question, language)
     query = question
     if history:
-        yield Status("rewriting the follow-up")
+        yield Status("rewriting")
         query = standalone_question(question, history=history, chat=chat)
-        yield Status(f"searching for: {query}")
+        yield Status("searching_for", query)
     else:
         yield Status("searching")
     passages = [p for p in search(query, store=store, embedder=embedder, k=k, doc_ids=doc_ids)
@@ -141,14 +149,13 @@ def answer_stream(question: str, *, store: Store, embedder: Embedder, chat: Chat
     mode = "passages"
     if whole.wants_whole_document(question):
         scope = doc_ids or [passages[0].chunk.doc_id]
-        yield Status("reading the whole document")
+        yield Status("reading_whole")
         packed, mode = whole.pack_whole(question, whole.document_passages(store, scope), chat=chat, language=language,
                                         answer_tokens=answer_tokens, history=history, stop=stop)
     else:
         packed = pack(passages, question=question, language=language, count_tokens=chat.count_tokens,
                       n_ctx=chat.n_ctx, answer_tokens=answer_tokens, history=history)
-    sources = [{"n": i + 1, "source": p.source, "page": p.page, "text": p.text, "score": round(p.score, 4),
-                "doc_id": p.chunk.doc_id} for i, p in enumerate(packed.passages)]
+    sources = Source.numbered(packed.passages)
     yield Sources(sources, packed.meter())
     yield Status("generating")
     pieces: list[str] = []
@@ -170,7 +177,7 @@ def answer_stream(question: str, *, store: Store, embedder: Embedder, chat: Chat
                   total_s=finished - started)
     yield stats
     yield Done(Answer(question=question, text=text, language=language, answer_language=detect(text),
-                      sources=sources, citations=citations.verify(text, sources, embed=embedder.embed), stats=stats,
+                      sources=tuple(sources), citations=citations.verify(text, sources, embed=embedder.embed), stats=stats,
                       meter=packed.meter(), model=chat.name, stopped=bool(stop and stop.is_set()),
                       extra={"mode": mode, **({"standalone_question": query} if history else {})}))
 
@@ -196,14 +203,21 @@ def _nothing_found(question: str, *, language: str, started: float, chat: ChatMo
     yield Token(text)
     stats = Stats(prompt_tokens=0, completion_tokens=0, ttft_s=0.0, tokens_per_s=0.0, total_s=time.perf_counter() - started)
     yield stats
-    yield Done(Answer(question=question, text=text, language=language, answer_language=language, sources=[],
+    yield Done(Answer(question=question, text=text, language=language, answer_language=language, sources=(),
                       citations=citations.verify(text, []), stats=stats, meter={}, model=chat.name,
                       extra={"nothing_found": True}))
 
 
-def ask(question: str, **options) -> Answer:
-    """:func:`answer_stream` run to the end; returns the final :class:`Answer`."""
-    for event in answer_stream(question, **options):
+def final(events: Iterable[Event], *, on_event: Callable[[Event], None] | None = None) -> Answer:
+    """The :class:`Answer` that ends a stream of ``events``; each event is also handed to ``on_event``."""
+    for event in events:
+        if on_event is not None:
+            on_event(event)
         if isinstance(event, Done):
             return event.answer
-    raise RuntimeError("answer_stream ended without an answer")
+    raise RuntimeError("the answer ended before it was complete")
+
+
+def ask(question: str, **options) -> Answer:
+    """:func:`answer_stream` run to the end; returns the final :class:`Answer`."""
+    return final(answer_stream(question, **options))

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 LANGUAGES = ("en", "fr", "de", "es", "it")
 
@@ -97,3 +97,33 @@ class Passage:
     def as_dict(self) -> dict:
         return {"source": self.source, "page": self.page, "text": self.text, "score": round(self.score, 4),
                 "doc_id": self.chunk.doc_id, "language": self.chunk.language}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A passage as the ``n``-th numbered source of an answer: what the prompt shows and the answer cites.
+
+    >>> chunk = Chunk("d-1", "guide.pdf", 2, 0, 24, "Depots open at six a.m.", "en", 0, "ab" * 32)
+    >>> [s.label for s in Source.numbered([Passage(chunk, 0.71)])]
+    ['[1] guide.pdf, p. 2']
+    """
+
+    n: int
+    source: str
+    page: int
+    text: str
+    score: float
+    doc_id: str
+
+    @classmethod
+    def numbered(cls, passages) -> list["Source"]:
+        """``passages`` (in prompt order) as sources numbered from 1."""
+        return [cls(n=i, source=p.source, page=p.page, text=p.text, score=round(p.score, 4), doc_id=p.chunk.doc_id)
+                for i, p in enumerate(passages, 1)]
+
+    @property
+    def label(self) -> str:
+        return f"[{self.n}] {self.source}, p. {self.page}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)

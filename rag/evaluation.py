@@ -84,7 +84,7 @@ def answer_metrics(questions: list[Question], answer: Callable[[str], object]) -
     rows: dict[str, list[tuple[bool, bool, bool]]] = {}
     for question in questions:
         result = answer(question.question)
-        cited = {(s["source"], s["page"]) for s in result.sources if s["n"] in result.citations["cited"]}
+        cited = {(s.source, s.page) for s in result.sources if s.n in result.citations.cited}
         row = ((question.source, question.page) in cited, result.answer_language == question.language,
                all(a.lower() in result.text.lower() for a in question.answer_contains))
         for group in {group_of(question), "all", "cross" if question.cross_language else "same"}:

@@ -34,8 +34,8 @@ from pathlib import Path
 from rag.chunking import chunk_document
 from rag.documents import Document
 from rag.embedding import Embedder
-from core.errors import DocumentError
-from rag.loading import DEFAULT_MAX_BYTES, discover, load, sha256_of
+from core.errors import DocumentError, FolioError
+from rag.loading import DEFAULT_MAX_BYTES, check_file, discover, load, sha256_of
 from rag.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, load_isolated
 from rag.index.store import Store
 
@@ -64,12 +64,14 @@ class IngestResult:
 
 
 def ingest(paths: list[Path], *, store: Store, embedder: Embedder, chunk_tokens: int = 200, overlap_tokens: int = 0,
-           max_bytes: int = DEFAULT_MAX_BYTES, names: list[str] | None = None,
+           max_bytes: int = DEFAULT_MAX_BYTES, names: list[str] | None = None, digests: list[str | None] | None = None,
            on_file: Callable[[int, int, str], None] | None = None, isolate: bool = True,
            timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB) -> Iterator[IngestResult]:
     """Ingest files and folders; yields one :class:`IngestResult` per file, as each finishes.
 
-    ``names`` overrides the document names (for uploads whose temporary path differs from the name).
+    ``names`` overrides the document names (for uploads whose temporary path differs from the name),
+    and ``digests`` gives the files' sha256 where the caller has hashed them already (each file is
+    hashed once on its way in).
     ``on_file(done, total, name)`` is called before each file, for progress bars. Parsing one file
     may take ``timeout_s`` seconds and ``memory_mb`` megabytes (see :mod:`rag.sandbox`).
 
@@ -81,7 +83,7 @@ def ingest(paths: list[Path], *, store: Store, embedder: Embedder, chunk_tokens:
 
     def read(position: int) -> Document | IngestResult:
         return read_one(files[position], name=file_names[position], store=store, max_bytes=max_bytes, isolate=isolate,
-                        timeout_s=timeout_s, memory_mb=memory_mb)
+                        timeout_s=timeout_s, memory_mb=memory_mb, sha256=digests[position] if digests else None)
 
     ahead = _in_background(read, 0) if files else None
     for position, path in enumerate(files):
@@ -111,17 +113,23 @@ def _in_background(fn: Callable, *args) -> Future:
 
 
 def read_one(path: Path, *, name: str, store: Store, max_bytes: int, isolate: bool = True,
-             timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB) -> Document | IngestResult:
-    """The parsed document, or the result that ends this file here: ``unchanged`` or ``failed``. Never raises."""
-    existing = store.find(name)
+             timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB,
+             sha256: str | None = None) -> Document | IngestResult:
+    """The parsed document, or the result that ends this file here: ``unchanged`` or ``failed``. Never raises.
+
+    The file is hashed once (unless ``sha256`` is given): unchanged content is recognised before parsing.
+    """
     try:
-        if existing is not None and path.is_file() and path.stat().st_size <= max_bytes \
-                and sha256_of(path) == existing.sha256:
+        check_file(path, name=name, max_bytes=max_bytes)  # metadata only: nothing too big is read
+        digest = sha256 or sha256_of(path)
+        existing = store.find(name)
+        if existing is not None and digest == existing.sha256:
             return IngestResult(path=str(path), name=name, status="unchanged", pages=existing.pages,
                                 chunks=existing.chunks, language=existing.language, doc_id=existing.doc_id)
         if isolate:
-            return load_isolated(path, name=name, max_bytes=max_bytes, timeout_s=timeout_s, memory_mb=memory_mb)
-        return load(path, name=name, max_bytes=max_bytes)
+            return load_isolated(path, name=name, max_bytes=max_bytes, timeout_s=timeout_s, memory_mb=memory_mb,
+                                 sha256=digest)
+        return load(path, name=name, max_bytes=max_bytes, sha256=digest)
     except DocumentError as error:
         return IngestResult(path=str(path), name=name, status="failed", reason=error.reason)
     except Exception as error:  # a parser bug on a hostile file must not stop the other files
@@ -131,10 +139,28 @@ def read_one(path: Path, *, name: str, store: Store, max_bytes: int, isolate: bo
 
 def index_one(document: Document, *, path: Path, store: Store, embedder: Embedder, chunk_tokens: int,
               overlap_tokens: int) -> IngestResult:
-    """Chunk, embed and commit one parsed document (atomically, see :meth:`rag.index.store.Store.put`)."""
-    chunks = chunk_document(document, token_length=embedder.token_length, chunk_tokens=chunk_tokens,
-                            overlap_tokens=overlap_tokens)
-    vectors = embedder.embed_passages([c.text for c in chunks])
-    result = store.put(document, chunks, vectors)
+    """Chunk, embed and commit one parsed document (atomically, see :meth:`rag.index.store.Store.put`).
+
+    An error of the embedder or of the index (a full disk, a Chroma server gone) fails this file, which
+    leaves the index as it was, and the run goes on with the next one. Never raises, but for Ctrl-C.
+    """
+    try:
+        chunks = chunk_document(document, token_length=embedder.token_length, chunk_tokens=chunk_tokens,
+                                overlap_tokens=overlap_tokens)
+        vectors = embedder.embed_passages([c.text for c in chunks])
+        result = store.put(document, chunks, vectors)
+    except FolioError as error:  # e.g. a replica's refusal, said as it is
+        return IngestResult(path=str(path), name=document.name, status="failed", reason=str(error).rstrip("."))
+    except Exception as error:
+        detail = _one_line(error)
+        return IngestResult(path=str(path), name=document.name, status="failed",
+                            reason=f"it could not be indexed ({type(error).__name__}{': ' + detail if detail else ''}); "
+                                   f"the index was left as it was, try again")
     return IngestResult(path=str(path), name=document.name, status=result.status, pages=result.record.pages,
                         chunks=result.record.chunks, language=result.record.language, doc_id=result.record.doc_id)
+
+
+def _one_line(error: Exception, *, limit: int = 160) -> str:
+    """An exception's message on one line, cut to ``limit`` characters."""
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -70,11 +70,15 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load(path: Path | str, *, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
-    """Read one file into a :class:`Document`; raise :class:`DocumentError` with the reason when it can't be."""
+def load(path: Path | str, *, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+         sha256: str | None = None) -> Document:
+    """Read one file into a :class:`Document`; raise :class:`DocumentError` with the reason when it can't be.
+
+    ``sha256`` is the file's hash when the caller has it already (it is computed otherwise).
+    """
     path = Path(path)
     name = name or path.name
-    return document_from(path, name=name, pages=read_pages(path, name=name, max_bytes=max_bytes))
+    return document_from(path, name=name, pages=read_pages(path, name=name, max_bytes=max_bytes), sha256=sha256)
 
 
 def check_file(path: Path, *, name: str, max_bytes: int) -> None:
@@ -105,10 +109,10 @@ def read_pages(path: Path, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
     return pages
 
 
-def document_from(path: Path, *, name: str, pages: tuple[Page, ...]) -> Document:
-    """The :class:`Document` of pages read from ``path``: its hash and language added."""
+def document_from(path: Path, *, name: str, pages: tuple[Page, ...], sha256: str | None = None) -> Document:
+    """The :class:`Document` of pages read from ``path``: its hash (unless given) and language added."""
     text = " ".join(p.text for p in pages)
-    return Document(name=name, path=str(path), sha256=sha256_of(path), pages=pages, language=detect(text))
+    return Document(name=name, path=str(path), sha256=sha256 or sha256_of(path), pages=pages, language=detect(text))
 
 
 def sniff(path: Path) -> str:

@@ -57,13 +57,13 @@ T = TypeVar("T")
 
 
 def load_isolated(path: Path | str, *, name: str, max_bytes: int, timeout_s: float = DEFAULT_TIMEOUT_S,
-                  memory_mb: int = DEFAULT_MEMORY_MB) -> Document:
+                  memory_mb: int = DEFAULT_MEMORY_MB, sha256: str | None = None) -> Document:
     """:func:`rag.loading.load`, with the parsing done in a limited worker process (see the module doc)."""
     path = Path(path)
     check_file(path, name=name, max_bytes=max_bytes)
     pages = shared(memory_mb).call(partial(read_pages, path, name=name, max_bytes=max_bytes),
                                    name=name, timeout_s=timeout_s)
-    return document_from(path, name=name, pages=pages)
+    return document_from(path, name=name, pages=pages, sha256=sha256)
 
 
 class Sandbox:

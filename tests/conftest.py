@@ -45,6 +45,15 @@ def chat_model():
     model.close()
 
 
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory):
+    """llama-cpp-python's OpenAI-compatible server with the bundled GGUF, on loopback, started once."""
+    from tests.servers import llama_cpp_server
+
+    with llama_cpp_server(tmp_path_factory.mktemp("llama-server") / "server.log") as url:
+        yield url
+
+
 @pytest.fixture
 def store(tmp_path, embedder):
     from rag.index.manifest import Manifest

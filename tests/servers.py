@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 
@@ -60,3 +62,24 @@ def running(command: list[str], *, port: int, log: Path, name: str, timeout_s: f
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@contextmanager
+def llama_cpp_server(log: Path) -> Iterator[str]:
+    """llama-cpp-python's own OpenAI-compatible server with the bundled GGUF on a free loopback port; yields its URL."""
+    from inference.registry import bundled_llm_path
+
+    port = free_port()
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_llm_path()), "--host", "127.0.0.1",
+               "--port", str(port), "--n_ctx", "2048", "--n_threads", "1", "--n_threads_batch", "1",
+               "--interrupt_requests", "False"]
+    url = f"http://127.0.0.1:{port}"
+
+    def models_listed() -> bool:  # the port opens before the model has loaded
+        try:
+            return httpx.get(f"{url}/v1/models", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    with running(command, port=port, log=log, name="llama_cpp.server", ready=models_listed):
+        yield url

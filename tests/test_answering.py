@@ -59,7 +59,7 @@ def test_ask_through_the_real_gguf_cites_a_page(chat_model, tmp_path, store, emb
     [sources] = [e for e in events if isinstance(e, Sources)]
     answer = events[-1].answer
     assert isinstance(events[-1], Done) and len(tokens) > 3, "the answer streams token by token"
-    assert answer.text and answer.sources[0]["source"] == "depots.txt" and answer.sources[0]["page"] == 1
+    assert answer.text and answer.sources[0].source == "depots.txt" and answer.sources[0].page == 1
     assert sources.meter["prompt_tokens"] + sources.meter["answer_reserve"] <= chat_model.n_ctx
     assert answer.stats.prompt_tokens > 0 and answer.stats.completion_tokens > 0 and answer.stats.ttft_s > 0
     assert answer.model == chat_model.name
@@ -112,16 +112,16 @@ def test_when_nothing_relevant_is_found_the_answer_says_so_without_inventing(tmp
     chat = FakeChatModel()
     answer = ask("Quelle est la recette de la ratatouille ?", store=store, embedder=embedder, chat=chat)
     assert answer.text == "Je n'ai rien trouvé à ce sujet dans vos documents."
-    assert answer.sources == [] and chat.calls == [], "the model is not asked to make something up"
+    assert answer.sources == () and chat.calls == [], "the model is not asked to make something up"
 
 
 def test_each_sentence_is_checked_against_the_source_it_cites(tmp_path, store, embedder):
     (tmp_path / "depots.txt").write_text("The Lausanne depot opens at 05:30 and closes at 23:00.")
     list(ingest([tmp_path / "depots.txt"], store=store, embedder=embedder))
     answer = ask("When does the Lausanne depot open?", store=store, embedder=embedder, chat=FakeChatModel())
-    [sentence] = answer.citations["sentences"]
-    assert sentence["supported"] and sentence["page"] == 1 and "05:30" in sentence["span"]
-    assert answer.citations["supported_ratio"] == 1.0
+    [sentence] = answer.citations.sentences
+    assert sentence.supported and sentence.page == 1 and "05:30" in sentence.span
+    assert answer.citations.supported_ratio == 1.0
 
 
 def test_a_follow_up_is_rewritten_into_a_standalone_question_before_retrieval(tmp_path, store, embedder):
@@ -142,7 +142,7 @@ def test_a_follow_up_is_rewritten_into_a_standalone_question_before_retrieval(tm
     answer = ask("And when does it close?", store=store, embedder=embedder, chat=chat, history=history)
     assert answer.extra["standalone_question"] == "When does the Lausanne depot close?"
     assert "When does the Lausanne depot open?" in chat.calls[0][-1]["content"], "the rewrite sees the conversation"
-    assert answer.sources and "23:00" in answer.sources[0]["text"]
+    assert answer.sources and "23:00" in answer.sources[0].text
     assert chat.calls[-1][-3:] == [*history, {"role": "user", "content": "And when does it close?"}][-3:]
 
 
@@ -165,7 +165,7 @@ def test_summaries_read_the_whole_document_or_map_reduce_when_it_does_not_fit(tm
     list(ingest([tmp_path / "fleet.pdf"], store=store, embedder=embedder))
     answer = ask("Summarise the fleet report", store=store, embedder=embedder, chat=chat_model, answer_tokens=48)
     assert answer.extra["mode"] == "whole document"
-    assert [(s["source"], s["page"]) for s in answer.sources] == [("fleet.pdf", n) for n in range(1, 5)], "every page, in order"
+    assert [(s.source, s.page) for s in answer.sources] == [("fleet.pdf", n) for n in range(1, 5)], "every page, in order"
 
     make_pdf(tmp_path / "fleet.pdf", [p + " Details follow. " + "The bogies were inspected and found sound. " * 60
                                       for p in pages])

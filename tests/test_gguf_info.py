@@ -85,7 +85,7 @@ def test_planner_byte_counts_match_the_file(info):
     full = plan(info, vram_bytes=4 * GiB, ram_bytes=4 * GiB, n_ctx=n_ctx)
     assert full.offload == "full" and full.n_gpu_layers == CONFIG.n_layer + 1
     assert full.ram_needed == info.input_bytes + RAM_RESERVE_BYTES  # only token_embd stays in RAM
-    assert info.kv_bytes_per_token() * n_ctx == kv
+    assert footprint(info).kv_bytes(info.n_layer, n_ctx, "f16") == kv
 
 
 def test_loads_in_llama_cpp_and_tokenizes(tiny):

@@ -76,24 +76,72 @@ def test_other_files_of_the_run_still_go_in(tmp_path, store, embedder):
     assert [(r.name, r.status) for r in results] == [("empty.txt", "failed"), ("ok.md", "added")]
 
 
-def test_a_failure_while_writing_leaves_nothing_behind(tmp_path, store, embedder, monkeypatch):
+def test_a_failure_while_writing_fails_that_file_leaves_nothing_behind_and_the_run_goes_on(
+        tmp_path, store, embedder, monkeypatch):
     (tmp_path / "a.txt").write_text("The safety officer is Anna Keller.")
     run(store, embedder, tmp_path / "a.txt")
     before = snapshot(store)
     (tmp_path / "b.txt").write_text("The museum opens on Sundays. " * 50)
-    calls = {"n": 0}
+    (tmp_path / "c.txt").write_text("Bicycles travel free after 9:00.")
     original = store.vectors._collection.add
 
     def failing_add(**kwargs):
-        calls["n"] += 1
         original(**kwargs)
-        raise RuntimeError("disk full")
+        if any(meta["source"] == "b.txt" for meta in kwargs["metadatas"]):
+            raise RuntimeError("disk full")
 
     monkeypatch.setattr(store.vectors, "_max_batch", 2)
     monkeypatch.setattr(store.vectors._collection, "add", failing_add)
-    with pytest.raises(RuntimeError):
-        run(store, embedder, tmp_path / "b.txt")
-    assert snapshot(store) == before and store.recover() == 0
+    failed, added = run(store, embedder, tmp_path / "b.txt", tmp_path / "c.txt")
+    assert (failed.name, failed.status, added.name, added.status) == ("b.txt", "failed", "c.txt", "added")
+    assert failed.reason == "it could not be indexed (RuntimeError: disk full); the index was left as it was, try again"
+    assert store.documents() == [*before[0], store.find("c.txt")], "a.txt as it was, c.txt added, no b.txt"
+    assert {c.source for c in store.chunks()} == {"a.txt", "c.txt"} and store.recover() == 0
+
+
+def test_an_embedder_error_fails_that_file_only(tmp_path, store, embedder, monkeypatch):
+    (tmp_path / "a.txt").write_text("The safety officer is Anna Keller.")
+    (tmp_path / "b.txt").write_text("Bicycles travel free after 9:00.")
+    real = embedder.embed_passages
+
+    def flaky(texts):
+        if any("Anna" in t for t in texts):
+            raise MemoryError("out of memory")
+        return real(texts)
+
+    monkeypatch.setattr(embedder, "embed_passages", flaky)
+    results = run(store, embedder, tmp_path / "a.txt", tmp_path / "b.txt")
+    assert [(r.name, r.status) for r in results] == [("a.txt", "failed"), ("b.txt", "added")]
+    assert "MemoryError" in results[0].reason and [d.name for d in store.documents()] == ["b.txt"]
+
+
+def test_an_upload_is_hashed_once_on_its_way_in(tmp_path, monkeypatch):
+    import hashlib
+
+    from app import service
+    from app.factory import build
+    from app.settings import Settings
+    from rag import loading
+
+    hashed: list[int] = []
+
+    class Counting:
+        @staticmethod
+        def sha256():
+            hashed.append(1)
+            return hashlib.sha256()
+
+    folio = build(Settings.for_tests(tmp_path / "home", embedder="fake-hash-64"), llm=False)
+    try:
+        upload = tmp_path / "upload-1"
+        upload.write_text("A day pass costs 12 EUR.")
+        monkeypatch.setattr(loading, "hashlib", Counting)
+        assert [r.status for r in service.ingest_uploads(folio, [upload], names=["tickets.txt"])] == ["added"]
+        assert len(hashed) == 1, "the kept copy, the unchanged check and the record share one hash"
+        assert [r.status for r in service.ingest_uploads(folio, [upload], names=["tickets.txt"])] == ["unchanged"]
+        assert len(hashed) == 2
+    finally:
+        folio.close()
 
 
 def test_recovery_after_a_crash_between_add_and_commit(tmp_path, embedder):

@@ -33,7 +33,7 @@ def test_mixtral_kv_cache_is_128_kib_per_token_in_f16():
     per_token = kv_cache_bytes(n_layer=32, n_ctx=1, n_head_kv=8, head_dim=128)
     assert per_token == 32 * 8 * 128 * 2 * 2 == 131072
     assert kv_cache_bytes(n_layer=32, n_ctx=CTX, n_head_kv=8, head_dim=128) == 131072 * CTX == 4 * GiB
-    assert Q4.arch.kv_bytes_per_token_f16 == 131072
+    assert footprint(Q4).kv_bytes(32, 1, "f16") == 131072  # what the plan uses for a registry entry
 
 
 def test_q8_0_cache_costs_34_bytes_per_32_values():

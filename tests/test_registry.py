@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from inference import download
+from inference.planning import footprint
 from inference.download import DiskSpaceError, HubUnreachableError, VerificationError, pull, sha256_file, verify
 from inference.registry import (
     MIXTRAL_ARCH,
@@ -51,7 +52,7 @@ def test_mixtral_architecture_numbers():
     a = MIXTRAL_ARCH
     assert (a.n_layer, a.n_embd, a.n_head, a.n_head_kv, a.head_dim) == (32, 4096, 32, 8, 128)
     assert (a.n_expert, a.n_expert_used, a.n_ctx_train, a.n_vocab) == (8, 2, 32768, 32000)
-    assert a.kv_bytes_per_token_f16 == 131072
+    assert footprint(get("mixtral-8x7b-instruct:q4_k_m")).kv_bytes(a.n_layer, 1, "f16") == 131072
 
 
 def test_default_is_q4_k_m():

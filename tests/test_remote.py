@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import threading
 
 import httpx
@@ -15,7 +14,7 @@ import pytest
 from inference.registry import bundled_llm_path
 from inference.remote import MESSAGE_MARGIN, TEMPLATE_MARGIN, OpenAIChatModel
 from core.errors import ModelError
-from tests.servers import free_port, running
+from tests.servers import free_port
 
 STORY = [{"role": "user", "content": "Write a long story about a dragon who guards a library."}]
 SOURCES = [{"role": "system", "content": "Answer only from the sources.\n\n<source n=\"1\">Depots open at six.</source>"},
@@ -27,22 +26,8 @@ def one_sentence(message: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """llama-cpp-python's own server on a free loopback port, always terminated at the end."""
-    port, log = free_port(), tmp_path_factory.mktemp("server") / "server.log"
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_llm_path()), "--host", "127.0.0.1",
-               "--port", str(port), "--n_ctx", "2048", "--n_threads", "1", "--n_threads_batch", "1",
-               "--interrupt_requests", "False"]
-    url = f"http://127.0.0.1:{port}"
-
-    def models_listed() -> bool:  # the port opens before the model has loaded
-        try:
-            return httpx.get(f"{url}/v1/models", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    with running(command, port=port, log=log, name="llama_cpp.server", ready=models_listed):
-        yield url
+def server(llama_server):
+    return llama_server
 
 
 @pytest.fixture(scope="module")
@@ -65,16 +50,6 @@ def test_count_tokens_never_falls_short_of_the_servers_count(server, remote, mes
     counted = remote.count_tokens(messages)
     assert remote.token_counting == "plain"  # llama-cpp-python: /extras/tokenize, no template endpoint
     assert real <= counted <= real + MESSAGE_MARGIN * len(messages) + TEMPLATE_MARGIN
-
-
-def test_stop_mid_answer_then_the_next_answer_works(remote):
-    stop, pieces = threading.Event(), []
-    for piece in remote.stream(STORY, max_tokens=200, temperature=0, stop=stop):
-        pieces.append(piece)
-        if len(pieces) == 3:
-            stop.set()
-    assert len(pieces) == 3
-    assert "depot" in "".join(remote.stream(SOURCES, max_tokens=16, temperature=0)).lower()
 
 
 def test_two_concurrent_requests_are_both_answered(remote):
@@ -121,13 +96,12 @@ def sse(*texts: str) -> httpx.Response:
     return httpx.Response(200, content="".join(events) + "data: [DONE]\n\n", headers={"content-type": "text/event-stream"})
 
 
-def test_vllm_window_exact_counts_and_bearer_token(monkeypatch):
-    monkeypatch.setenv("FOLIO_LLM_API_KEY", "s3cret")
+def test_vllm_window_exact_counts_and_bearer_token():
     seen: list[httpx.Request] = []
     routes = {"GET /v1/models": {"data": [{"id": "mistralai/Mixtral-8x7B-Instruct-v0.1", "max_model_len": 32768}]},
               "POST /tokenize": lambda r: httpx.Response(200, json={"count": 10 + len(json.loads(r.content)["messages"])}),
               "POST /v1/chat/completions": lambda r: sse("Depots", " open", " at six."),}
-    model = OpenAIChatModel("http://gpu-box:8000/v1", n_ctx=65536, transport=fake_server(routes, seen))
+    model = OpenAIChatModel("http://gpu-box:8000/v1", n_ctx=65536, api_key="s3cret", transport=fake_server(routes, seen))
     assert (model.name, model.n_ctx) == ("mistralai/Mixtral-8x7B-Instruct-v0.1", 32768)
     assert model.count_tokens(SOURCES) == 12 and model.token_counting == "vllm"
     assert "".join(model.stream(SOURCES, max_tokens=8)) == "Depots open at six."

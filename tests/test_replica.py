@@ -163,13 +163,16 @@ def test_a_crash_between_commit_and_publish_heals_at_the_writers_next_open(libra
     writer, mirror, files = library
     mirror.settings = mirror.settings.with_(replica_sync_s=0.0)
 
+    class Killed(BaseException):
+        """The process dying: not an error a file's ingestion handles (those fail the file and go on)."""
+
     def crash(docs, records):
-        raise RuntimeError("killed after the commit")
+        raise Killed("killed after the commit")
 
     (files / "late.txt").write_text("The late shift starts at 22:00 in the Oberfeld depot.")
     with monkeypatch.context() as patch:
         patch.setattr("rag.index.store.publish", crash)
-        with pytest.raises(RuntimeError):
+        with pytest.raises(Killed):
             list(ingest_paths(writer, [files / "late.txt"]))
     assert "late.txt" in [n for n, *_ in listing(writer)], "committed in the writer's manifest"
     assert "late.txt" not in [n for n, *_ in listing(mirror)], "but not published"

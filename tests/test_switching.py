@@ -81,34 +81,34 @@ def test_local_models_are_the_stand_in_downloaded_ones_and_other_gguf_files(tmp_
 
 def test_switch_swaps_the_model_saves_the_choice_and_closes_the_old_one(folio):
     my_model = str(folio.settings.models_dir / "my-model.gguf")
-    models, in_use = folio.model_choices()
+    models, in_use = folio.chat.choices(folio.settings)
     assert in_use == BUNDLED and [m.name for m in models] == [BUNDLED, my_model]
-    old = folio.chat
+    old = folio.chat.current
     closed = _watch_close(old)
 
     info = folio.switch_model(my_model)
-    assert folio.chat is not old and closed == [old.name]
-    assert info == folio.model_info and info["name"] == "my-model" and info["stand_in"] is False
-    assert "note" not in info and folio.model_choices()[1] == my_model
+    assert folio.chat.current is not old and closed == [old.name]
+    assert info == folio.chat.info and info["name"] == "my-model" and info["stand_in"] is False
+    assert "note" not in info and folio.chat.choices(folio.settings)[1] == my_model
     saved = tomllib.loads((folio.settings.home / "folio.toml").read_text(encoding="utf-8"))
     assert saved == {"model": my_model}
     assert Settings.load(env={"FOLIO_HOME": str(folio.settings.home)}).model == my_model  # the next start
     assert _answer(folio).model == "my-model"
 
     assert folio.switch_model(BUNDLED)["stand_in"] is True
-    assert folio.model_choices()[1] == BUNDLED and "stands in for Mixtral" in folio.model_info["note"]
-    same = folio.chat
+    assert folio.chat.choices(folio.settings)[1] == BUNDLED and "stands in for Mixtral" in folio.chat.info["note"]
+    same = folio.chat.current
     folio.switch_model(BUNDLED)  # the model in use: nothing is loaded again
-    assert folio.chat is same and tomllib.loads((folio.settings.home / "folio.toml").read_text())["model"] == BUNDLED
+    assert folio.chat.current is same and tomllib.loads((folio.settings.home / "folio.toml").read_text())["model"] == BUNDLED
 
 
 def test_an_answer_in_progress_finishes_on_the_model_it_started_with(folio):
-    old = folio.chat
+    old = folio.chat.current
     closed = _watch_close(old)
     events = service.answer_events(folio, "When does the Lausanne depot open?")
     first = next(e for e in events if isinstance(e, Token))
     folio.switch_model(str(folio.settings.models_dir / "my-model.gguf"))
-    assert folio.chat is not old and closed == []  # still streaming from the old model
+    assert folio.chat.current is not old and closed == []  # still streaming from the old model
     done = [e for e in events if isinstance(e, Done)]
     assert first.text and done[0].answer.text and done[0].answer.model == old.name
     assert closed == [old.name]                        # closed once the answer ended
@@ -120,7 +120,7 @@ def test_a_failed_switch_names_the_file_and_keeps_the_old_model(folio):
     (models_dir / "broken.gguf").write_bytes(b"this is not a model")
     cut = models_dir / "cut.gguf"  # its header is whole, its weights cut short
     cut.write_bytes(bundled_llm_path().read_bytes()[:20_000_000])
-    old, info = folio.chat, dict(folio.model_info)
+    old, info = folio.chat.current, dict(folio.chat.info)
 
     with pytest.raises(FolioError, match=r"broken\.gguf: this is not a GGUF model file"):
         folio.switch_model(str(models_dir / "broken.gguf"))
@@ -133,21 +133,21 @@ def test_a_failed_switch_names_the_file_and_keeps_the_old_model(folio):
     with pytest.raises(FolioError, match="not a local chat model"):
         folio.switch_model("use-multilingual")
 
-    assert folio.chat is old and folio.model_info == info
+    assert folio.chat.current is old and folio.chat.info == info
     assert not (folio.settings.home / "folio.toml").exists()
     (folio.settings.home / "folio.toml").write_text("model = [", encoding="utf-8")  # the choice cannot be saved
     with pytest.raises(FolioError, match=r"folio\.toml: it is not valid TOML"):
         folio.switch_model(str(models_dir / "my-model.gguf"))
-    assert folio.chat is old and folio.model_info == info
+    assert folio.chat.current is old and folio.chat.info == info
     assert _answer(folio).model == old.name
 
 
 def test_the_models_panel_switches_and_shows_errors_as_one_sentence(folio):
-    from app.ui_handlers import ModelsPanel
+    from app.panels.models import ModelsPanel
 
     panel = ModelsPanel(folio)
     text, choices = panel.show("fr", wait=0)
-    assert "small stand-in model is answering" in text
+    assert "petit modèle de remplacement qui répond" in text and "stand-in" not in text
     assert choices["value"] == BUNDLED and choices["choices"][0][0].endswith("(petit modèle de remplacement)")
 
     text, choices, banner, message = panel.switch(str(folio.settings.models_dir / "my-model.gguf"), "en")
@@ -164,7 +164,7 @@ def test_the_models_panel_switches_and_shows_errors_as_one_sentence(folio):
 def test_with_a_remote_engine_there_is_nothing_to_switch(folio_home):
     remote = build(Settings.for_tests(folio_home, embedder="fake-hash-64", llm_url="http://127.0.0.1:9/v1"), llm=False)
     try:
-        assert remote.model_choices() == ([], None)
+        assert remote.chat.choices(remote.settings) == ([], None)
         with pytest.raises(FolioError, match=r"served by the engine at http://127.0.0.1:9/v1 \(FOLIO_LLM_URL\)"):
             remote.switch_model(BUNDLED)
     finally:

@@ -30,6 +30,7 @@ import pytest
 
 from app.settings import Settings
 from core.errors import FolioError
+from rag.documents import Source
 from tests.docs_factory import make_pdf
 from tests.ui_helpers import chromium_browser, choose, folio_server, in_process_app, new_page
 
@@ -128,8 +129,8 @@ def _open(page, url: str) -> None:
     """Load the page and wait until its start-up event has filled the library."""
     from playwright.sync_api import expect
 
-    page.goto(url)
-    expect(page.locator("#folio-library-summary")).to_contain_text("passages indexed", timeout=30_000)
+    page.goto(url)  # "Collection 'default': 2 documents, 9 passages indexed." in the page's language
+    expect(page.locator("#folio-library-summary")).to_contain_text(re.compile(r"\d+ \S+, \d+ \S+"), timeout=30_000)
 
 
 def _record_requests(page) -> list[str]:
@@ -418,11 +419,11 @@ def test_regenerate_clear_and_the_cited_pdf_page(fake, browser, files):
                                                                 timeout=20_000)
     expect(page.locator("#folio-preview-image img")).to_be_visible()
 
-    assert folio.chat.calls[-1][0]["content"].startswith("You are Folio")
+    assert folio.chat.current.calls[-1][0]["content"].startswith("You are Folio")
     choose(page, "folio-answer-language", "FR")  # the answer language goes into the prompt's rules
     again = _ask(page, expect, "How often are the brakes checked?", button="Regenerate")
     assert again == first  # the fake repeats its source: the same answer, in place of the first
-    assert folio.chat.calls[-1][0]["content"].startswith("Tu es Folio")
+    assert folio.chat.current.calls[-1][0]["content"].startswith("Tu es Folio")
     expect(page.locator("#folio-chat [data-testid='user']")).to_have_count(1)
     expect(page.locator("#folio-chat [data-testid='bot']")).to_have_count(1)
 
@@ -500,7 +501,7 @@ def test_interface_follows_the_browser_language_and_the_picker(fake, browser):
 # -- no browser ----------------------------------------------------------------------------------
 def test_serve_refuses_public_host_without_auth_before_building(tmp_path, monkeypatch):
     import app.factory
-    from app.ui import serve
+    from app.web import serve
 
     def must_not_build(*args, **kwargs):
         raise AssertionError("serve built models before checking the host")
@@ -516,7 +517,7 @@ def test_serve_refuses_a_busy_port_before_building(tmp_path, monkeypatch):
     import socket
 
     import app.factory
-    from app.ui import serve
+    from app.web import serve
 
     monkeypatch.setattr(app.factory, "build", lambda *a, **k: pytest.fail("serve built models on a busy port"))
     with socket.create_server(("127.0.0.1", 0)) as busy:
@@ -526,7 +527,7 @@ def test_serve_refuses_a_busy_port_before_building(tmp_path, monkeypatch):
 
 
 def test_public_host_with_auth_gets_a_warning():
-    from app.ui import check_exposure
+    from app.web import check_exposure
 
     assert "reachable from other machines" in check_exposure(host="0.0.0.0", auth="ana:secret")
     assert check_exposure(host="localhost", auth="") is None
@@ -537,7 +538,7 @@ def test_public_host_with_auth_gets_a_warning():
                                                ("::1", True), ("0.0.0.0", False), ("192.168.1.4", False),
                                                ("folio.example.org", False)])
 def test_is_loopback(host, loopback):
-    from app.ui import is_loopback
+    from app.web import is_loopback
 
     assert is_loopback(host) is loopback
 
@@ -548,8 +549,8 @@ def test_document_text_and_model_output_are_shown_as_text():
 
     shown = escape_text('<img src=x onerror="alert(1)"> ![pixel](https://tracker.example/p.png) & more')
     assert "<" not in shown and "![" not in shown and "&amp; more" in shown
-    panel = sources_html([{"n": 1, "source": "<i>a</i>.txt", "page": 2, "text": "<script>x()</script> ${1+1}"}],
-                         cited=[1], spans={1: ["<script>x()</script>"]})
+    panel = sources_html([Source(n=1, source="<i>a</i>.txt", page=2, text="<script>x()</script> ${1+1}", score=0.5,
+                                 doc_id="d")], cited=[1], spans={1: ["<script>x()</script>"]})
     assert "<script>" not in panel and "<i>" not in panel and "${" not in panel
     assert "[1] &lt;i&gt;a&lt;/i&gt;.txt, p. 2 ✓ cited" in panel
     assert "<mark>&lt;script&gt;x()&lt;/script&gt;</mark>" in panel  # escaped first, then marked
@@ -559,22 +560,34 @@ def test_document_text_and_model_output_are_shown_as_text():
 
 
 def test_speed_warning_when_decoding_is_far_too_slow():
+    from dataclasses import replace
+
     from app.ui_render import speed_warning, stats_markdown
+    from rag.answering import Answer, Stats
+    from rag.citations import CitationReport, SentenceCheck
+
+    def stats(tokens_per_s: float, completion_tokens: int = 50) -> Stats:
+        return Stats(prompt_tokens=900, completion_tokens=completion_tokens, ttft_s=0.4, tokens_per_s=tokens_per_s,
+                     total_s=40.0)
 
     cpu, gpu = {"n_gpu_layers": 0}, {"n_gpu_layers": 33}
-    assert speed_warning({"tokens_per_s": 1.5, "completion_tokens": 50}, cpu).endswith("see folio doctor.")
-    assert speed_warning({"tokens_per_s": 3.0, "completion_tokens": 50}, cpu) is None
-    assert "although layers are on the GPU" in speed_warning({"tokens_per_s": 3.0, "completion_tokens": 50}, gpu)
-    assert speed_warning({"tokens_per_s": 12.0, "completion_tokens": 50}, gpu) is None
-    assert speed_warning({"tokens_per_s": 0.5, "completion_tokens": 3}, cpu) is None  # too short to tell
-    answer = {"stats": {"prompt_tokens": 900, "ttft_s": 0.4, "tokens_per_s": 1.0, "completion_tokens": 40},
-              "mode": "map-reduce", "standalone_question": "When does the <b>Geneva</b> depot open?",
-              "sources": [{"n": 1}], "citations": {"cited": [1], "sentences": [{}], "supported_ratio": 0.5}}
+    assert speed_warning(stats(1.5), cpu).endswith("see folio doctor.")
+    assert speed_warning(stats(3.0), cpu) is None
+    assert "although layers are on the GPU" in speed_warning(stats(3.0), gpu)
+    assert speed_warning(stats(12.0), gpu) is None
+    assert speed_warning(stats(0.5, completion_tokens=3), cpu) is None  # too short to tell
+    half = CitationReport(cited=(1,), sentences=(SentenceCheck("a", (1,)), SentenceCheck("b", ())), supported_ratio=0.5)
+    answer = Answer(question="q", text="a", language="en", answer_language="en", stats=stats(1.0, 40),
+                    sources=(Source(n=1, source="a.txt", page=1, text="a", score=0.5, doc_id="d"),), citations=half,
+                    meter={}, model="m", extra={"mode": "map-reduce",
+                                                "standalone_question": "When does the <b>Geneva</b> depot open?"})
     shown = stats_markdown(answer, gpu)
     assert "mode: map-reduce" in shown and "50% of sentences" in shown and "spilling to the CPU" in shown
     assert "&lt;b&gt;Geneva" in shown
-    assert "mode:" not in stats_markdown({**answer, "mode": "passages"}, gpu)
-    assert "cites no source" in stats_markdown({**answer, "citations": {"cited": [], "sentences": [{}]}}, gpu)
+    assert "mode:" not in stats_markdown(replace(answer, extra={"mode": "passages"}), gpu)
+    uncited = replace(answer, citations=CitationReport(sentences=(SentenceCheck("a", ()),)))
+    assert "cites no source" in stats_markdown(uncited, gpu)
+    assert "TTFT" not in stats_markdown(answer, gpu, language="fr") and "jetons/s" in stats_markdown(answer, gpu, language="fr")
 
 
 def test_context_meter_is_a_bar_of_the_window():
@@ -589,9 +602,15 @@ def test_context_meter_is_a_bar_of_the_window():
 
 
 def test_every_language_has_every_label_and_browsers_pick_one():
-    from app.i18n import LABELS, pick_language
+    import string
 
-    assert all(set(labels) == set(LABELS["en"]) for labels in LABELS.values())
+    from app.i18n import TEXTS, UI_LANGUAGES, pick_language
+
+    assert all(set(texts) == set(UI_LANGUAGES) and all(texts.values()) for texts in TEXTS.values())
+    fields = {key: {lang: {f for _, f, _, _ in string.Formatter().parse(text) if f} for lang, text in texts.items()}
+              for key, texts in TEXTS.items()}
+    assert all(len({frozenset(f) for f in by_lang.values()}) == 1 for by_lang in fields.values()), \
+        "every translation has the same placeholders as the English text"
     assert pick_language("fr-CH, fr;q=0.9, en;q=0.8") == "fr"
     assert pick_language("ja,es;q=0.4") == "es"
     assert pick_language(None) == "en" and pick_language("garbage;q=x") == "en"
@@ -641,7 +660,7 @@ def test_preview_falls_back_to_the_indexed_text_when_the_file_is_gone(tmp_path):
         assert result.status == "added" and Path(record.path).is_file() and Path(record.path).name == "brakes.pdf"
         assert service.ingest_uploads(folio, [upload], names=["brakes.pdf"])[0].status == "unchanged"
         assert Path(record.path).is_file(), "an unchanged upload deleted the kept copy"
-        source = {"n": 1, "source": "brakes.pdf", "page": 1, "text": BRAKES, "doc_id": record.doc_id}
+        source = Source(n=1, source="brakes.pdf", page=1, text=BRAKES, score=0.5, doc_id=record.doc_id)
         chunks = lambda: service.page_chunks(folio, record.doc_id, 1)  # noqa: E731
         assert preview_source(record=record, source=source, spans=[], chunks_of_page=chunks).image is not None
         Path(record.path).unlink()
@@ -655,7 +674,7 @@ def test_preview_falls_back_to_the_indexed_text_when_the_file_is_gone(tmp_path):
 
 
 def test_each_browser_session_gets_its_own_history_and_stop():
-    from app.ui import ChatSession
+    from app.panels.chat import ChatSession
 
     template = ChatSession()
     tab = copy.deepcopy(template)

@@ -77,7 +77,8 @@ def choose(page, elem_id: str, option: str) -> None:
 @contextmanager
 def in_process_app(folio):
     """The page of ``folio`` served from this process on a free port (for fast tests with fakes); yields the URL."""
-    from app.ui import build_ui, launch_options
+    from app.ui import build_ui
+    from app.web import launch_options
 
     demo = build_ui(folio)
     port = free_port()

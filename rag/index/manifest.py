@@ -101,17 +101,20 @@ class Manifest:
             self._db.close()
             raise
 
-    def meta(self, key: str) -> str | None:
-        """A value of the ``meta`` table (``schema``, ``created_by``, ``written_by``, ``embedder:<collection>``)."""
-        try:
-            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        except sqlite3.OperationalError:  # no meta table yet
-            return None
-        return row[0] if row else None
+    def meta(self, key: str, *, default: str | None = None) -> str | None:
+        """A value of the ``meta`` table (``schema``, ``created_by``, ``written_by``, ``embedder:<collection>``).
 
-    def set_meta(self, key: str, value: str) -> None:
+        Like ``dict.setdefault``: a missing key with a ``default`` is recorded with it, and that is returned.
+        """
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+            try:
+                row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            except sqlite3.OperationalError:  # no meta table yet
+                return None
+            if row is None and default is not None:
+                self._db.execute("INSERT INTO meta VALUES (?, ?)", (key, default))
+                return default
+            return row[0] if row else None
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

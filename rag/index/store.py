@@ -260,5 +260,4 @@ def _check_recorded(recorded: dict, *, manifest: Manifest, collection: str, embe
         raise IndexMismatchError(
             f"Collection '{collection}' was written by Folio {recorded.get('folio_version', 'unknown')} (schema {schema}), "
             f"newer than this Folio {folio_version()} (schema {SCHEMA_VERSION}); upgrade Folio to use it.")
-    if manifest.meta(f"embedder:{collection}") is None:
-        manifest.set_meta(f"embedder:{collection}", embedder)
+    manifest.meta(f"embedder:{collection}", default=embedder)
