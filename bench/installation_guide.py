@@ -1,0 +1,101 @@
+"""The Debian installation guide in five languages: a real corpus, written by others, for retrieval benchmarks.
+
+Debian's ``installation-guide-amd64`` package (20230508+deb12u1, bookworm) holds the guide as HTML
+in 19 languages. For en, fr, de, es and it it has 84 HTML pages each, with the same file names in
+every language (``index.html``, ``pr01.html``, ``ch01.html`` … ``ch08s06.html``, ``apa.html`` …
+``apf.html``), plus an ``images/`` folder, ``install.css`` and gzipped PDF and text copies, which
+are left out. Folio's HTML loader reads each file as one page (title first, then the body text;
+table cells and definition-list items each land on their own line, so a tool named in one cell is
+followed by its description on the next line).
+
+:func:`fetch` runs ``apt-get download`` once into a cache folder (``~/.cache/folio-bench/installation-guide``,
+or ``$FOLIO_BENCH_CACHE``, or the ``cache`` argument), unpacks the package with ``dpkg-deb -x`` and
+returns each language's folder of pages; a second call finds them and downloads nothing. Nothing
+of the corpus is committed.
+
+Five versions of one page share a file name, and Folio names a document by its file name, so the
+benchmark ingests each page as ``<language>/<page>``:
+
+>>> version_name("fr", "ch03s04.html")
+'fr/ch03s04.html'
+>>> split_name("fr/ch03s04.html")
+('fr', 'ch03s04.html')
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+PACKAGE = "installation-guide-amd64"
+LANGUAGES = ("en", "fr", "de", "es", "it")
+PAGES_PER_LANGUAGE = 84
+CACHE_ENV = "FOLIO_BENCH_CACHE"
+DEFAULT_CACHE = Path("~/.cache/folio-bench/installation-guide")
+_DOCS = Path("usr/share/doc") / PACKAGE
+
+
+class CorpusError(RuntimeError):
+    """The package could not be fetched or does not hold what the benchmark expects."""
+
+
+def cache_dir(cache: Path | str | None = None) -> Path:
+    """Where the package is kept: ``cache``, else ``$FOLIO_BENCH_CACHE``, else ``~/.cache/folio-bench/installation-guide``."""
+    return Path(cache or os.environ.get(CACHE_ENV) or DEFAULT_CACHE).expanduser()
+
+
+def fetch(cache: Path | str | None = None, *, languages: tuple[str, ...] = LANGUAGES) -> dict[str, Path]:
+    """Each language's folder of HTML pages, downloading and unpacking the package the first time only."""
+    root = cache_dir(cache)
+    unpacked = root / "unpacked"
+    if not all(len(pages(unpacked / _DOCS / language)) == PAGES_PER_LANGUAGE for language in languages):
+        _download_and_unpack(root, unpacked)
+    folders = {language: unpacked / _DOCS / language for language in languages}
+    for language, folder in folders.items():
+        found = len(pages(folder))
+        if found != PAGES_PER_LANGUAGE:
+            raise CorpusError(f"{folder}: {found} HTML pages instead of {PAGES_PER_LANGUAGE}; "
+                              f"delete {root} and run again to fetch {PACKAGE} afresh.")
+    return folders
+
+
+def pages(folder: Path) -> list[Path]:
+    """The HTML pages of one language version, sorted by name (an absent folder has none)."""
+    return sorted(folder.glob("*.html")) if folder.is_dir() else []
+
+
+def version_name(language: str, page: str) -> str:
+    """The document name the benchmark gives one language version of a page."""
+    return f"{language}/{page}"
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """``(language, page)`` from a name made by :func:`version_name`."""
+    language, _, page = name.partition("/")
+    return language, page
+
+
+def _download_and_unpack(root: Path, unpacked: Path) -> None:
+    for tool in ("apt-get", "dpkg-deb"):
+        if shutil.which(tool) is None:
+            raise CorpusError(f"{tool} was not found: the benchmark corpus comes from Debian's {PACKAGE} package, "
+                              f"so it needs a Debian or Ubuntu machine (or put the unpacked package in {unpacked}).")
+    root.mkdir(parents=True, exist_ok=True)
+    debs = sorted(root.glob(f"{PACKAGE}_*.deb"))
+    if not debs:
+        run = subprocess.run(["apt-get", "download", PACKAGE], cwd=root, capture_output=True, text=True)
+        debs = sorted(root.glob(f"{PACKAGE}_*.deb"))
+        if run.returncode != 0 or not debs:
+            raise CorpusError(f"apt-get download {PACKAGE} failed ({run.stderr.strip().splitlines()[-1:] or run.returncode}); "
+                              "check that the machine can reach a Debian mirror (apt-get update).")
+    with tempfile.TemporaryDirectory(dir=root) as scratch:  # unpack beside, then swap in: never half a corpus
+        run = subprocess.run(["dpkg-deb", "-x", str(debs[-1]), scratch], capture_output=True, text=True)
+        if run.returncode != 0:
+            raise CorpusError(f"dpkg-deb -x {debs[-1].name} failed ({run.stderr.strip()}); delete it and run again.")
+        if unpacked.exists():
+            shutil.rmtree(unpacked)
+        Path(scratch).rename(unpacked)
+        Path(scratch).mkdir()  # so the context manager has something to remove
