@@ -20,6 +20,9 @@ benchmark ingests each page as ``<language>/<page>``:
 'fr/ch03s04.html'
 >>> split_name("fr/ch03s04.html")
 ('fr', 'ch03s04.html')
+
+:func:`check_set` proves the question set against the corpus: every fact's answer terms must be on
+its source page, as Folio's loader reads it, in each language version that states the fact.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+SET = Path(__file__).resolve().parent / "sets" / "installation-guide.jsonl"
 PACKAGE = "installation-guide-amd64"
 LANGUAGES = ("en", "fr", "de", "es", "it")
 PAGES_PER_LANGUAGE = 84
@@ -76,6 +80,55 @@ def split_name(name: str) -> tuple[str, str]:
     """``(language, page)`` from a name made by :func:`version_name`."""
     language, _, page = name.partition("/")
     return language, page
+
+
+def stated_in(question) -> list[str]:
+    """The language versions that state a question's fact (``only_in``'s alone, or every version with terms)."""
+    return [question.only_in] if question.only_in else sorted(question.answer_terms)
+
+
+def check_set(questions_path: Path = SET, *, cache: Path | str | None = None, chunk_tokens: int | None = None,
+              token_length=None) -> dict:
+    """Check the set against the pages as Folio loads them; returns ``failures`` (must be empty) and notes.
+
+    ``failures``: a question whose terms are missing from its source page in a version that states the
+    fact, or that lacks terms for such a version. ``elsewhere``: facts whose English terms are also all on
+    another English page (a second page that may answer, to look at by hand). With ``chunk_tokens`` and
+    ``token_length`` (the embedder's), ``split``: versions where no single chunk holds all the terms.
+    """
+    from rag.chunking import chunk_document
+    from rag.evaluation import contains_terms, load_questions
+    from rag.loading import load
+
+    folders = fetch(cache)
+    questions = load_questions(questions_path)
+    languages = sorted({language for q in questions for language in stated_in(q)} | {q.language for q in questions})
+    documents = {(language, path.name): load(path, name=version_name(language, path.name))
+                 for language in languages for path in pages(folders[language])}
+    failures, elsewhere, split = [], {}, []
+    for question in questions:
+        for language in stated_in(question):
+            document = documents.get((language, question.source))
+            terms = question.answer_terms.get(language)
+            where = f"{question.id}: {version_name(language, question.source)}"
+            if document is None:
+                failures.append(f"{where}: no such page")
+            elif not terms:
+                failures.append(f"{where}: no answer terms for this version")
+            elif not any(contains_terms(page.text, terms) for page in document.pages):
+                failures.append(f"{where}: missing {[t for t in terms if not contains_terms(document.pages[0].text, [t])]}")
+            elif chunk_tokens and question.language == language:
+                chunks = chunk_document(document, token_length=token_length, chunk_tokens=chunk_tokens)
+                if not any(contains_terms(chunk.text, terms) for chunk in chunks):
+                    split.append(f"{where}: {list(terms)} never all in one chunk")
+        english = question.answer_terms.get("en")
+        if question.language == "en" and english and not question.only_in:
+            others = sorted(page for (language, page), document in documents.items() if language == "en"
+                            and page != question.source and contains_terms(document.pages[0].text, english))
+            if others:
+                elsewhere[question.fact] = others
+    return {"questions": len(questions), "facts": len({q.fact for q in questions}), "failures": failures,
+            "elsewhere": elsewhere, "split": split}
 
 
 def _download_and_unpack(root: Path, unpacked: Path) -> None:
