@@ -92,9 +92,10 @@ def check_set(questions_path: Path = SET, *, cache: Path | str | None = None, ch
     """Check the set against the pages as Folio loads them; returns ``failures`` (must be empty) and notes.
 
     ``failures``: a question whose terms are missing from its source page in a version that states the
-    fact, or that lacks terms for such a version. ``elsewhere``: facts whose English terms are also all on
-    another English page (a second page that may answer, to look at by hand). With ``chunk_tokens`` and
-    ``token_length`` (the embedder's), ``split``: versions where no single chunk holds all the terms.
+    fact, or that lacks terms for such a version. ``elsewhere``: facts whose terms (English, or
+    ``only_in``'s) are also all on another page of that version (a second page that may answer: to look
+    at by hand). With ``chunk_tokens`` and ``token_length`` (the embedder's), ``split``: versions where
+    no single chunk holds all the terms.
     """
     from rag.chunking import chunk_document
     from rag.evaluation import contains_terms, load_questions
@@ -121,10 +122,12 @@ def check_set(questions_path: Path = SET, *, cache: Path | str | None = None, ch
                 chunks = chunk_document(document, token_length=token_length, chunk_tokens=chunk_tokens)
                 if not any(contains_terms(chunk.text, terms) for chunk in chunks):
                     split.append(f"{where}: {list(terms)} never all in one chunk")
-        english = question.answer_terms.get("en")
-        if question.language == "en" and english and not question.only_in:
-            others = sorted(page for (language, page), document in documents.items() if language == "en"
-                            and page != question.source and contains_terms(document.pages[0].text, english))
+        version = question.only_in or "en"  # looked at once per fact, in the version that states it
+        terms = question.answer_terms.get(version)
+        if question.language == version and terms:
+            others = sorted(version_name(language, page) for (language, page), document in documents.items()
+                            if language == version and page != question.source
+                            and contains_terms(document.pages[0].text, terms))
             if others:
                 elsewhere[question.fact] = others
     return {"questions": len(questions), "facts": len({q.fact for q in questions}), "failures": failures,

@@ -32,8 +32,8 @@ def test_cross_language_questions_must_hit_the_english_page_and_skip_facts_engli
     assert all(q.source.startswith("en/") and q.version == "en" and q.cross_language for q in cross)
     assert not [q for q in cross if q.only_in]
     same = in_setting(questions, "same")
-    [german_credit] = [q for q in same if q.id == "german-translator-en"]
-    assert german_credit.source == "de/apes01.html"  # stated only in the German version
+    [italian_credit] = [q for q in same if q.id == "italian-translation-coordinator-en"]
+    assert italian_credit.source == "it/apes01.html"  # stated only in the Italian version
 
 
 def test_metrics_per_language_and_kind_in_the_cross_setting():

@@ -1,8 +1,8 @@
 """Check bench/sets/installation-guide.jsonl against the Debian installation guide, as Folio loads it.
 
 Every fact's answer terms must be on its source page in each language version that states it; the
-failures are printed and the exit status is 1 when there are any. It also lists facts whose English
-terms appear on another page too, and (``--chunks``) versions where no single chunk of Folio's
+failures are printed and the exit status is 1 when there are any. It also lists facts whose terms
+appear on another page of the same version too, and (``--chunks``) versions where no single chunk of Folio's
 default size holds all the terms.
 
     .venv/bin/python bench/sets/check_installation_guide.py [--chunks]
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     report = check_set(args.questions, **options)
     print(f"{report['questions']} questions, {report['facts']} facts")
     for fact, pages in report["elsewhere"].items():
-        print(f"note: {fact}: the English terms are also on {', '.join(pages)}")
+        print(f"note: {fact}: its terms are also on {', '.join(pages)}")
     for line in report["split"]:
         print(f"split: {line}")
     for line in report["failures"]:
