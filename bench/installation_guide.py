@@ -117,7 +117,8 @@ def check_set(questions_path: Path = SET, *, cache: Path | str | None = None, ch
             elif not terms:
                 failures.append(f"{where}: no answer terms for this version")
             elif not any(contains_terms(page.text, terms) for page in document.pages):
-                failures.append(f"{where}: missing {[t for t in terms if not contains_terms(document.pages[0].text, [t])]}")
+                text = "\n".join(page.text for page in document.pages)
+                failures.append(f"{where}: missing {[t for t in terms if not contains_terms(text, [t])]}")
             elif chunk_tokens and question.language == language:
                 chunks = chunk_document(document, token_length=token_length, chunk_tokens=chunk_tokens)
                 if not any(contains_terms(chunk.text, terms) for chunk in chunks):
@@ -145,7 +146,8 @@ def _download_and_unpack(root: Path, unpacked: Path) -> None:
         run = subprocess.run(["apt-get", "download", PACKAGE], cwd=root, capture_output=True, text=True)
         debs = sorted(root.glob(f"{PACKAGE}_*.deb"))
         if run.returncode != 0 or not debs:
-            raise CorpusError(f"apt-get download {PACKAGE} failed ({run.stderr.strip().splitlines()[-1:] or run.returncode}); "
+            said = (run.stderr.strip().splitlines() or [f"exit status {run.returncode}"])[-1]
+            raise CorpusError(f"apt-get download {PACKAGE} failed ({said}); "
                               "check that the machine can reach a Debian mirror (apt-get update).")
     with tempfile.TemporaryDirectory(dir=root) as scratch:  # unpack beside, then swap in: never half a corpus
         run = subprocess.run(["dpkg-deb", "-x", str(debs[-1]), scratch], capture_output=True, text=True)
