@@ -8,13 +8,14 @@ Python package is then installed from the sdist with ``pip --no-index --no-build
 ``LLAMA_BUILD=OFF`` (only its Python files; nothing is fetched), and the libraries just built are
 copied into its ``llama_cpp/lib``, where the wheel would have put them.
 
-The full sdist (77 MB) is larger than what travels to a lent GPU machine (64 MiB in all), so
-:func:`slim_sdist` repacks it without what a CUDA build never reads (docs, tests, examples, the other
-GPU backends, the web UI, the sample vocabularies except Llama's SentencePiece one, which the Mixtral
-benchmark GGUF uses as its tokenizer).
+The full sdist (76.6 MB, 38 MB of it the vendored llama.cpp's git history) is larger than what
+travels to a lent GPU machine (64 MiB in all), so :func:`slim_sdist` repacks it (5.2 MB) without what
+a CUDA build never reads: git metadata (the llama.cpp commit is kept in ``LLAMA_CPP_COMMIT``), docs,
+tests, examples, the other GPU backends, the web UI, and the sample vocabularies except Llama's
+SentencePiece one, which the Mixtral benchmark GGUF uses as its tokenizer.
 
 >>> cmake_args(cuda_arch="90")[:3]
-['-DGGML_CUDA=ON', '-DCMAKE_CUDA_ARCHITECTURES=90', '-DGGML_CUDA_NCCL=OFF']
+['-DGGML_CUDA=ON', '-DCMAKE_CUDA_ARCHITECTURES=90-real', '-DGGML_CUDA_NCCL=OFF']
 >>> cuda_arch_from_compute_cap("9.0\\n")
 '90'
 >>> keep_in_slim("llama_cpp_python-0.3.36/vendor/llama.cpp/docs/build.md")
@@ -157,8 +158,11 @@ def gpu_machine() -> dict:
 
 
 def cmake_args(*, cuda_arch: str | None) -> list[str]:
-    """CMake options for the shared libraries and ``llama-bench``; CPU-only when ``cuda_arch`` is None."""
-    gpu = ([f"-DGGML_CUDA=ON", f"-DCMAKE_CUDA_ARCHITECTURES={cuda_arch}", "-DGGML_CUDA_NCCL=OFF"]
+    """CMake options for the shared libraries and ``llama-bench``; CPU-only when ``cuda_arch`` is None.
+
+    ``-real``: machine code for that architecture alone, no PTX for others (the shortest CUDA build).
+    """
+    gpu = (["-DGGML_CUDA=ON", f"-DCMAKE_CUDA_ARCHITECTURES={cuda_arch}-real", "-DGGML_CUDA_NCCL=OFF"]
            if cuda_arch else ["-DGGML_CUDA=OFF"])
     return gpu + ["-DCMAKE_BUILD_TYPE=Release", "-DBUILD_SHARED_LIBS=ON", "-DGGML_NATIVE=ON",
                   "-DLLAMA_CURL=OFF", "-DLLAMA_OPENSSL=OFF", "-DLLAMA_BUILD_COMMON=ON", "-DLLAMA_BUILD_TOOLS=ON",

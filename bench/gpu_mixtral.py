@@ -84,6 +84,18 @@ def llama_bench_rows(text: str) -> list[dict]:
     return rows
 
 
+def llama_bench_build(text: str) -> dict:
+    """What the first result line of ``llama-bench -o jsonl`` says about the build and the settings it ran with."""
+    for line in text.splitlines():
+        try:
+            r = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        return {k: r.get(k) for k in ("build_commit", "backends", "gpu_info", "cpu_info", "model_type", "model_size",
+                                      "n_batch", "n_ubatch", "type_k", "type_v", "n_threads")}
+    return {}
+
+
 def run_llama_bench(exe: Path, model: Path, *, prompts: Sequence[int], n_gen: int, flash_attn: int, reps: int,
                     n_gpu_layers: int, timeout: float | None, env: dict) -> dict:
     """Prompt speed on each prompt length, then generation speed at each of those depths, in two runs."""
@@ -102,6 +114,7 @@ def run_llama_bench(exe: Path, model: Path, *, prompts: Sequence[int], n_gen: in
             stdout, rc, err = _text(stopped.stdout), "timeout", _text(stopped.stderr)
         out["seconds"][kind] = round(time.perf_counter() - start, 1)
         out["rows"] += llama_bench_rows(stdout)
+        out.setdefault("build", llama_bench_build(stdout))
         if rc != 0:
             out["error"] = f"llama-bench {kind} run ended with {rc}: {err[-1500:]}"
             break
@@ -200,7 +213,8 @@ def folio_stream(model_path: Path, *, prompts: Sequence[int], n_gen: int, n_gpu_
             messages, _ = fit_prompt(model, n, start=i * 5000)
             runs = [measure_stream(model, messages, n_gen=n_gen) for _ in range(reps)]
             rows.append(mean_of(runs) | {"target_prompt_tokens": n, "runs": runs})
-        return {"rows": rows, "load_s": round(load_s, 1), "n_ctx": model.n_ctx, "n_gpu_layers": n_gpu_layers,
+        return {"rows": rows, "load_s": round(load_s, 1), "n_ctx": model.n_ctx, "n_batch": model._llama.n_batch,
+                "n_gpu_layers": n_gpu_layers,
                 "flash_attn": flash_attn, "gpu_offload_supported": bool(llama_cpp.llama_supports_gpu_offload()),
                 "llama_cpp_python": llama_cpp.__version__, "llama_cpp_path": str(Path(llama_cpp.__file__).parent),
                 "temperature": 0.0, "seconds": round(time.perf_counter() - started, 1)}
@@ -312,8 +326,8 @@ def stage_build(run: Run) -> dict:
     from bench import gpu_build
 
     a = run.args
-    arch = a.cuda_arch
-    if arch is None:
+    arch = None if a.cuda_arch == "cpu" else a.cuda_arch
+    if a.cuda_arch is None:
         cap = gpu_build.nvidia_smi("compute_cap")
         if cap is None:
             raise RuntimeError("nvidia-smi found no GPU; use --dry-run on a machine without one")
@@ -480,10 +494,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--model", type=Path, help="measure this GGUF instead of writing the zero-weight Mixtral")
     p.add_argument("--contexts", type=_ints, help="comma-separated (default 512,8192,32768; dry run 64,256,1024)")
     p.add_argument("--n-gen", type=int, help="tokens generated per measurement (default 128; dry run 16)")
-    p.add_argument("--reps", type=int, default=2, help="repetitions of each measurement (their mean is kept)")
+    p.add_argument("--reps", type=int, default=1, help="timed repetitions of each measurement, after a warm-up (mean kept)")
     p.add_argument("--flash-attn", type=_ints, default=(0, 1), help="llama.cpp flash attention settings, in order")
     p.add_argument("--n-gpu-layers", type=int, default=-1, help="-1: all layers (llama-bench gets -ngl 99)")
-    p.add_argument("--cuda-arch", help="CMake CUDA architecture (default: nvidia-smi's compute capability)")
+    p.add_argument("--cuda-arch", help="CMake CUDA architecture (default: nvidia-smi's compute capability); "
+                                       "'cpu' builds without CUDA, to check the build path on a machine without a GPU")
     p.add_argument("--jobs", type=int, help="build jobs (default: all cores)")
     p.add_argument("--llama-bench", type=Path, help="a llama-bench binary to use (dry run: optional)")
     p.add_argument("--deadline-s", type=float, help="stop starting stages this many seconds after start")
