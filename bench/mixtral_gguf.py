@@ -54,17 +54,17 @@ MIXTRAL_CHAT_TEMPLATE = (
 
 @dataclass(frozen=True)
 class MoEShape:
-    """A Mixtral-style model's shape; the defaults are Mixtral 8x7B Instruct v0.1's ``config.json``."""
+    """A Mixtral-style model's shape (``rope_freq_base``: Mixtral's ``rope_theta``)."""
 
-    n_layer: int = 32
-    n_embd: int = 4096
-    n_head: int = 32
-    n_head_kv: int = 8
-    n_ff: int = 14336
-    n_expert: int = 8
-    n_expert_used: int = 2
-    n_vocab: int = 32000
-    n_ctx_train: int = 32768
+    n_layer: int
+    n_embd: int
+    n_head: int
+    n_head_kv: int
+    n_ff: int
+    n_expert: int
+    n_expert_used: int
+    n_vocab: int
+    n_ctx_train: int
     rope_freq_base: float = 1_000_000.0
 
     @property
@@ -72,12 +72,21 @@ class MoEShape:
         return self.n_embd // self.n_head
 
 
-MIXTRAL_8X7B = MoEShape()
+def _registry_shape() -> MoEShape:
+    from inference.registry import MIXTRAL_ARCH as a
+
+    return MoEShape(n_layer=a.n_layer, n_embd=a.n_embd, n_head=a.n_head, n_head_kv=a.n_head_kv, n_ff=a.n_ff,
+                    n_expert=a.n_expert, n_expert_used=a.n_expert_used, n_vocab=a.n_vocab, n_ctx_train=a.n_ctx_train)
+
+
+#: Mixtral 8x7B Instruct v0.1, as Folio's registry records it (32 layers, 4096 wide, 8 experts, 2 used, ...).
+MIXTRAL_8X7B = _registry_shape()
 
 
 def tiny_shape(n_vocab: int) -> MoEShape:
     """The dry run's toy Mixtral: 2 layers, 256 wide (the smallest width K-quant blocks allow), 8 experts."""
-    return MoEShape(n_layer=2, n_embd=256, n_head=8, n_head_kv=2, n_ff=512, n_vocab=n_vocab, n_ctx_train=2048)
+    return MoEShape(n_layer=2, n_embd=256, n_head=8, n_head_kv=2, n_ff=512, n_expert=8, n_expert_used=2, n_vocab=n_vocab,
+                    n_ctx_train=2048)
 
 
 def _use_more_bits(i_layer: int, n_layer: int) -> bool:
