@@ -59,6 +59,33 @@ def tokenizer_fields(source: Path) -> tuple[tuple[str, object, object, object], 
     return tuple(fields)
 
 
+def add_moe_metadata(writer, config, *, name: str, n_vocab: int, file_type: str,
+                     tokenizer: tuple[tuple[str, object, object, object], ...], rope_freq_base: float = 1_000_000.0) -> None:
+    """The keys of a Mixtral-style ``llama`` GGUF (shape, experts, file type) and ``tokenizer``'s fields.
+
+    ``config`` is anything with Mixtral's shape fields (:class:`TinyMixtral`, ``bench.mixtral_gguf.MoEShape``).
+    """
+    import gguf
+
+    c = config
+    writer.add_name(name)
+    writer.add_block_count(c.n_layer)
+    writer.add_context_length(c.n_ctx_train)
+    writer.add_embedding_length(c.n_embd)
+    writer.add_feed_forward_length(c.n_ff)
+    writer.add_head_count(c.n_head)
+    writer.add_head_count_kv(c.n_head_kv)
+    writer.add_rope_dimension_count(c.head_dim)
+    writer.add_rope_freq_base(rope_freq_base)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_expert_count(c.n_expert)
+    writer.add_expert_used_count(c.n_expert_used)
+    writer.add_vocab_size(n_vocab)
+    writer.add_file_type(gguf.LlamaFileType[file_type])
+    for key, value, vtype, sub in tokenizer:
+        writer.add_key_value(key, value, vtype, sub_type=sub)
+
+
 def write_tiny_mixtral(path: Path, *, config: TinyMixtral = TinyMixtral(), tokenizer_from: Path | None = None,
                        seed: int = 0) -> Path:
     """Write a tiny Mixtral-architecture GGUF at ``path`` and return ``path``."""
@@ -83,22 +110,8 @@ def write_tiny_mixtral(path: Path, *, config: TinyMixtral = TinyMixtral(), token
     expert_q = gguf.GGMLQuantizationType[c.expert_type]
 
     w = gguf.GGUFWriter(str(path), "llama")
-    w.add_name("tiny-mixtral-test")
-    w.add_block_count(c.n_layer)
-    w.add_context_length(c.n_ctx_train)
-    w.add_embedding_length(c.n_embd)
-    w.add_feed_forward_length(c.n_ff)
-    w.add_head_count(c.n_head)
-    w.add_head_count_kv(c.n_head_kv)
-    w.add_rope_dimension_count(c.head_dim)
-    w.add_rope_freq_base(1_000_000.0)
-    w.add_layer_norm_rms_eps(1e-5)
-    w.add_expert_count(c.n_expert)
-    w.add_expert_used_count(c.n_expert_used)
-    w.add_vocab_size(n_vocab)
-    w.add_file_type(gguf.LlamaFileType[f"MOSTLY_{c.expert_type}"])
-    for key, value, vtype, sub in tok:
-        w.add_key_value(key, value, vtype, sub_type=sub)
+    add_moe_metadata(w, c, name="tiny-mixtral-test", n_vocab=n_vocab, file_type=f"MOSTLY_{c.expert_type}",
+                     tokenizer=tok)
 
     # numpy shapes are ggml shapes reversed: (rows, cols) = (ne1, ne0)
     w.add_tensor("token_embd.weight", f16(n_vocab, c.n_embd))
