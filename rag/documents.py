@@ -21,10 +21,15 @@ def doc_id_for(name: str) -> str:
 
 @dataclass(frozen=True)
 class Page:
-    """One page of text; ``number`` is 1-based as printed on a PDF viewer's page counter."""
+    """One page of text; ``number`` is 1-based as printed on a PDF viewer's page counter.
+
+    ``ocr`` marks a page whose text Tesseract read from an image (a scanned PDF page, a photo, a
+    TIFF frame), so citations can say so: its words may be misread.
+    """
 
     number: int
     text: str
+    ocr: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class Chunk:
     language: str
     index: int
     sha256: str
+    ocr: bool = False  # the page was read by OCR (see Page.ocr)
 
     @property
     def chunk_id(self) -> str:
