@@ -4,7 +4,6 @@ through Folio's pipeline (sandboxed parse, real embedder, real Chroma), then fou
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from functools import partial
 from pathlib import Path
@@ -16,9 +15,10 @@ from rag.errors import DocumentError
 from rag.ingest import ingest
 from rag.loading import load
 from rag.retrieval import search
-from rag.sandbox import Sandbox, report_progress
+from rag.sandbox import Sandbox
 from tests.docs_factory import make_scanned_pdf
 from tests.formats_factory import make_scan
+from tests.sandbox_tasks import sleeps_in_a_child, steps
 
 pytestmark = pytest.mark.skipif(not ocr.status().available, reason="Tesseract is not installed (.ci/run installs it)")
 
@@ -113,25 +113,10 @@ def test_status_lists_the_installed_languages():
 
 
 # -- progress and the per-page time limit, in the sandbox ----------------------------------------
-def steps(count: int, seconds: float) -> str:
-    """A task that takes ``count`` steps of ``seconds`` each and reports each one, like OCR pages."""
-    report_progress(0, count)
-    for done in range(1, count + 1):
-        time.sleep(seconds)
-        report_progress(done, count)
-    return "done"
-
-
-def sleeps_in_a_child(pid_file: str) -> None:
-    """A task stuck waiting for a program it started (as a page waits for Tesseract)."""
-    child = subprocess.Popen(["sleep", "60"])
-    Path(pid_file).write_text(str(child.pid))
-    child.wait()
-
-
 @pytest.fixture(scope="module")
 def sandbox():
     box = Sandbox(memory_mb=512)
+    box.call(partial(steps, 0, 0.0), name="warm-up", timeout_s=60)  # worker started, task module imported
     yield box
     box.close()
 
