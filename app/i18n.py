@@ -39,11 +39,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "it": "Biblioteca",
     },
     "upload": {
-        "en": "Documents (PDF, DOCX, Markdown, text, HTML)",
-        "fr": "Documents (PDF, DOCX, Markdown, texte, HTML)",
-        "de": "Dokumente (PDF, DOCX, Markdown, Text, HTML)",
-        "es": "Documentos (PDF, DOCX, Markdown, texto, HTML)",
-        "it": "Documenti (PDF, DOCX, Markdown, testo, HTML)",
+        "en": "Documents (PDF, Word, PowerPoint, spreadsheets, OpenDocument, EPUB, e-mail, text, HTML, scans)",
+        "fr": "Documents (PDF, Word, PowerPoint, tableurs, OpenDocument, EPUB, e-mails, texte, HTML, scans)",
+        "de": "Dokumente (PDF, Word, PowerPoint, Tabellen, OpenDocument, EPUB, E-Mails, Text, HTML, Scans)",
+        "es": "Documentos (PDF, Word, PowerPoint, hojas de cálculo, OpenDocument, EPUB, correos, texto, HTML, escaneos)",
+        "it": "Documenti (PDF, Word, PowerPoint, fogli di calcolo, OpenDocument, EPUB, e-mail, testo, HTML, scansioni)",
     },
     "add": {
         "en": "Add to library",
@@ -912,6 +912,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "das ursprüngliche PDF liegt nicht mehr dort, woher es hinzugefügt wurde, oder hat sich geändert; hier der indexierte Text.",
         "es": "el PDF original ya no está donde se añadió, o ha cambiado; se muestra el texto indexado.",
         "it": "il PDF originale non è più dove è stato aggiunto, o è cambiato; ecco il testo indicizzato.",
+    },
+    "ocr_page": {
+        "en": "read by OCR",
+        "fr": "lu par OCR",
+        "de": "per OCR gelesen",
+        "es": "leído por OCR",
+        "it": "letto con OCR",
     },
 }
 

@@ -29,8 +29,9 @@ from app.panels.library import LibraryPanel
 from app.panels.models import ModelsPanel, ModelsReport
 from app.panels.settings import SettingsPanel
 from app.ui_render import banner_classes, banner_markdown, documents_frame, escape_text, results_frame
+from rag.loading import SUPPORTED_SUFFIXES
 
-UPLOAD_TYPES = [".pdf", ".docx", ".md", ".txt", ".html", ".htm"]
+UPLOAD_TYPES = list(SUPPORTED_SUFFIXES)
 CONTEXT_SIZES = [2048, 4096, 8192, 16384, 32768]
 PRIVATE = {"api_visibility": "private"}  # events that are not API endpoints
 

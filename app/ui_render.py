@@ -158,8 +158,9 @@ def models_markdown(model_info: dict, report: dict | None, *, language: str = "e
 
 # -- sources, stats, context meter --------------------------------------------------------------
 def page_label(source: Source, *, language: str = "en") -> str:
-    """``file, p. N`` (the page abbreviated in ``language``)."""
-    return f"{source.source}, {t(language, 'page_abbr')} {source.page}"
+    """``file, p. N`` (the page abbreviated in ``language``), and "(OCR)" for a page read from an image."""
+    ocr = f" ({t(language, 'ocr_page')})" if source.ocr else ""
+    return f"{source.source}, {t(language, 'page_abbr')} {source.page}{ocr}"
 
 
 def source_label(source: Source, *, language: str = "en") -> str:

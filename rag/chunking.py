@@ -41,5 +41,6 @@ def chunk_document(document: Document, *, token_length: Callable[[str], int], ch
                 start = page.text.find(piece.page_content)
             chunks.append(Chunk(doc_id=document.doc_id, source=document.name, page=page.number, start=start,
                                 end=start + len(piece.page_content), text=piece.page_content,
-                                language=document.language, index=len(chunks), sha256=document.sha256))
+                                language=document.language, index=len(chunks), sha256=document.sha256,
+                                ocr=page.ocr))
     return chunks

@@ -21,10 +21,15 @@ def doc_id_for(name: str) -> str:
 
 @dataclass(frozen=True)
 class Page:
-    """One page of text; ``number`` is 1-based as printed on a PDF viewer's page counter."""
+    """One page of text; ``number`` is 1-based as printed on a PDF viewer's page counter.
+
+    ``ocr`` marks a page whose text Tesseract read from an image (a scanned PDF page, a photo, a
+    TIFF frame), so citations can say so: its words may be misread.
+    """
 
     number: int
     text: str
+    ocr: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class Chunk:
     language: str
     index: int
     sha256: str
+    ocr: bool = False  # the page was read by OCR (see Page.ocr)
 
     @property
     def chunk_id(self) -> str:
@@ -96,7 +102,7 @@ class Passage:
 
     def as_dict(self) -> dict:
         return {"source": self.source, "page": self.page, "text": self.text, "score": round(self.score, 4),
-                "doc_id": self.chunk.doc_id, "language": self.chunk.language}
+                "doc_id": self.chunk.doc_id, "language": self.chunk.language, "ocr": self.chunk.ocr}
 
 
 @dataclass(frozen=True)
@@ -114,12 +120,13 @@ class Source:
     text: str
     score: float
     doc_id: str
+    ocr: bool = False  # the page's text was read from an image: it may hold misread words
 
     @classmethod
     def numbered(cls, passages) -> list["Source"]:
         """``passages`` (in prompt order) as sources numbered from 1."""
-        return [cls(n=i, source=p.source, page=p.page, text=p.text, score=round(p.score, 4), doc_id=p.chunk.doc_id)
-                for i, p in enumerate(passages, 1)]
+        return [cls(n=i, source=p.source, page=p.page, text=p.text, score=round(p.score, 4), doc_id=p.chunk.doc_id,
+                    ocr=p.chunk.ocr) for i, p in enumerate(passages, 1)]
 
     @property
     def label(self) -> str:

@@ -8,6 +8,9 @@ Files are parsed in a worker process with a time and a memory limit (:mod:`rag.s
 decompression bomb or a parser crash fails that one file and nothing else; ``isolate=False`` parses
 in this process instead (unit tests of the logic around it).
 
+An e-mail's attachments that Folio can read become documents of their own, named
+``mail.eml › report.pdf``, each with its own result, right after the mail's (see :func:`attachments_of`).
+
 >>> import tempfile, pathlib
 >>> from rag.embedding import FakeEmbedder
 >>> from rag.index.manifest import Manifest
@@ -25,6 +28,8 @@ in this process instead (unit tests of the logic around it).
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -35,8 +40,8 @@ from rag.chunking import chunk_document
 from rag.documents import Document
 from rag.embedding import Embedder
 from core.errors import DocumentError, FolioError
-from rag.loading import DEFAULT_MAX_BYTES, check_file, discover, load, sha256_of
-from rag.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, load_isolated
+from rag.loading import DEFAULT_MAX_BYTES, attachments, check_file, discover, load, sha256_of, sniff
+from rag.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, attachments_isolated, load_isolated
 from rag.index.store import Store
 
 
@@ -66,14 +71,17 @@ class IngestResult:
 def ingest(paths: list[Path], *, store: Store, embedder: Embedder, chunk_tokens: int = 200, overlap_tokens: int = 0,
            max_bytes: int = DEFAULT_MAX_BYTES, names: list[str] | None = None, digests: list[str | None] | None = None,
            on_file: Callable[[int, int, str], None] | None = None, isolate: bool = True,
-           timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB) -> Iterator[IngestResult]:
+           timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB,
+           on_page: Callable[[str, int, int], None] | None = None) -> Iterator[IngestResult]:
     """Ingest files and folders; yields one :class:`IngestResult` per file, as each finishes.
 
     ``names`` overrides the document names (for uploads whose temporary path differs from the name),
     and ``digests`` gives the files' sha256 where the caller has hashed them already (each file is
     hashed once on its way in).
     ``on_file(done, total, name)`` is called before each file, for progress bars. Parsing one file
-    may take ``timeout_s`` seconds and ``memory_mb`` megabytes (see :mod:`rag.sandbox`).
+    may take ``timeout_s`` seconds and ``memory_mb`` megabytes (see :mod:`rag.sandbox`); pages read
+    by OCR get ``timeout_s`` each, and ``on_page(name, done, total)`` hears of each as it is read
+    (from the thread that reads ahead, possibly while the previous file is still embedding).
 
     The next file is read (hashed, and parsed in the worker process) while this one is embedded,
     so parsing costs no wall time once the embedder is the slower stage.
@@ -83,7 +91,8 @@ def ingest(paths: list[Path], *, store: Store, embedder: Embedder, chunk_tokens:
 
     def read(position: int) -> Document | IngestResult:
         return read_one(files[position], name=file_names[position], store=store, max_bytes=max_bytes, isolate=isolate,
-                        timeout_s=timeout_s, memory_mb=memory_mb, sha256=digests[position] if digests else None)
+                        timeout_s=timeout_s, memory_mb=memory_mb, sha256=digests[position] if digests else None,
+                        on_page=on_page)
 
     ahead = _in_background(read, 0) if files else None
     for position, path in enumerate(files):
@@ -91,11 +100,13 @@ def ingest(paths: list[Path], *, store: Store, embedder: Embedder, chunk_tokens:
         if on_file:
             on_file(position, len(files), file_names[position])
         item = current.result()
-        if isinstance(item, IngestResult):
-            yield item
-            continue
-        yield index_one(item, path=path, store=store, embedder=embedder, chunk_tokens=chunk_tokens,
-                        overlap_tokens=overlap_tokens)
+        result = item if isinstance(item, IngestResult) else index_one(
+            item, path=path, store=store, embedder=embedder, chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens)
+        yield result
+        if result.status != "failed" and _is_mail(path):
+            yield from attachments_of(path, mail=result.name, store=store, embedder=embedder, chunk_tokens=chunk_tokens,
+                                      overlap_tokens=overlap_tokens, max_bytes=max_bytes, isolate=isolate,
+                                      timeout_s=timeout_s, memory_mb=memory_mb, on_page=on_page)
 
 
 def _in_background(fn: Callable, *args) -> Future:
@@ -114,11 +125,13 @@ def _in_background(fn: Callable, *args) -> Future:
 
 def read_one(path: Path, *, name: str, store: Store, max_bytes: int, isolate: bool = True,
              timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB,
-             sha256: str | None = None) -> Document | IngestResult:
+             sha256: str | None = None, on_page: Callable[[str, int, int], None] | None = None
+             ) -> Document | IngestResult:
     """The parsed document, or the result that ends this file here: ``unchanged`` or ``failed``. Never raises.
 
     The file is hashed once (unless ``sha256`` is given): unchanged content is recognised before parsing.
     """
+    progress = (lambda done, total: on_page(name, done, total)) if on_page is not None else None
     try:
         check_file(path, name=name, max_bytes=max_bytes)  # metadata only: nothing too big is read
         digest = sha256 or sha256_of(path)
@@ -128,8 +141,8 @@ def read_one(path: Path, *, name: str, store: Store, max_bytes: int, isolate: bo
                                 chunks=existing.chunks, language=existing.language, doc_id=existing.doc_id)
         if isolate:
             return load_isolated(path, name=name, max_bytes=max_bytes, timeout_s=timeout_s, memory_mb=memory_mb,
-                                 sha256=digest)
-        return load(path, name=name, max_bytes=max_bytes, sha256=digest)
+                                 sha256=digest, on_page=progress)
+        return load(path, name=name, max_bytes=max_bytes, sha256=digest, on_page=progress)
     except DocumentError as error:
         return IngestResult(path=str(path), name=name, status="failed", reason=error.reason)
     except Exception as error:  # a parser bug on a hostile file must not stop the other files
@@ -158,6 +171,73 @@ def index_one(document: Document, *, path: Path, store: Store, embedder: Embedde
                                    f"the index was left as it was, try again")
     return IngestResult(path=str(path), name=document.name, status=result.status, pages=result.record.pages,
                         chunks=result.record.chunks, language=result.record.language, doc_id=result.record.doc_id)
+
+
+ATTACHMENT_SEPARATOR = " › "
+MAX_MAIL_DEPTH = 3  # a mail attached to a mail attached to a mail: deeper attachments are not unpacked
+
+
+def attachments_of(path: Path, *, mail: str, store: Store, embedder: Embedder, chunk_tokens: int, overlap_tokens: int,
+                   max_bytes: int, isolate: bool = True, timeout_s: float = DEFAULT_TIMEOUT_S,
+                   memory_mb: int = DEFAULT_MEMORY_MB, on_page: Callable[[str, int, int], None] | None = None,
+                   ) -> Iterator[IngestResult]:
+    """Index each readable attachment of the e-mail at ``path`` as a document named ``{mail} › {file}``.
+
+    Attachments are extracted in the worker (names and bytes; one over ``max_bytes`` fails with the
+    reason), written to a temporary folder and ingested like files; a mail attached to a mail is
+    unpacked in turn, down to :data:`MAX_MAIL_DEPTH`. A document's path records where it came from
+    (``/mail/folder/mail.eml › report.pdf``), since the temporary copy is gone afterwards.
+    """
+    if mail.count(ATTACHMENT_SEPARATOR) >= MAX_MAIL_DEPTH - 1:
+        return
+    try:
+        found = (attachments_isolated(path, name=mail, max_bytes=max_bytes, timeout_s=timeout_s, memory_mb=memory_mb)
+                 if isolate else attachments(path, name=mail, max_bytes=max_bytes))
+    except DocumentError as error:
+        yield IngestResult(path=str(path), name=f"{mail}{ATTACHMENT_SEPARATOR}(attachments)", status="failed",
+                           reason=f"its attachments could not be read: {error.reason}")
+        return
+    seen: set[str] = set()
+    with tempfile.TemporaryDirectory(prefix="folio-attachments-") as folder:
+        for number, attachment in enumerate(found, 1):
+            label = _unique(attachment.name, seen)
+            name, origin = f"{mail}{ATTACHMENT_SEPARATOR}{label}", f"{path}{ATTACHMENT_SEPARATOR}{label}"
+            if attachment.data is None:
+                yield IngestResult(path=origin, name=name, status="failed",
+                                   reason=f"the attachment is {attachment.size / 1e6:.0f} MB, over the "
+                                          f"{max_bytes / 1e6:.0f} MB limit (raise FOLIO_MAX_FILE_MB to allow it)")
+                continue
+            copy = Path(folder) / f"{number}-{attachment.name}"
+            copy.write_bytes(attachment.data)
+            item = read_one(copy, name=name, store=store, max_bytes=max_bytes, isolate=isolate, timeout_s=timeout_s,
+                            memory_mb=memory_mb, on_page=on_page)
+            if isinstance(item, IngestResult):
+                yield dataclasses.replace(item, path=origin)
+                continue
+            yield index_one(dataclasses.replace(item, path=origin), path=Path(origin), store=store, embedder=embedder,
+                            chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens)
+            if _is_mail(copy):
+                yield from attachments_of(copy, mail=name, store=store, embedder=embedder, chunk_tokens=chunk_tokens,
+                                          overlap_tokens=overlap_tokens, max_bytes=max_bytes, isolate=isolate,
+                                          timeout_s=timeout_s, memory_mb=memory_mb, on_page=on_page)
+
+
+def _is_mail(path: Path) -> bool:
+    try:
+        return path.is_file() and sniff(path) == ".eml"
+    except OSError:
+        return False
+
+
+def _unique(name: str, seen: set[str]) -> str:
+    """``name``, or ``name (2)``... when a mail has two attachments of that name."""
+    label, count = name, 1
+    while label in seen:
+        count += 1
+        stem, dot, suffix = name.rpartition(".")
+        label = f"{stem} ({count}).{suffix}" if dot else f"{name} ({count})"
+    seen.add(label)
+    return label
 
 
 def _one_line(error: Exception, *, limit: int = 160) -> str:

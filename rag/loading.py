@@ -1,16 +1,20 @@
 """Files → :class:`~rag.documents.Document`: text per page, page numbers kept, words never run together.
 
-One loader per format, chosen by extension unless the content says otherwise (a PDF or Word file
-with the wrong extension, an HTML page saved as .txt is read for what it is). PDF text comes from
-PDFium (``pypdfium2``), which keeps word boundaries on PDFs that place words by position without
-space glyphs and is ~40x faster than pypdf on the manuals we measured (see ``bench/``). DOCX pages
-follow Word's page breaks; Markdown, text and HTML are one page each (a form feed starts a new page
-in plain text).
+One loader per format, chosen by extension unless the content says otherwise (a PDF, an Office,
+OpenDocument or EPUB file, an RTF document or an image with the wrong extension, an HTML page saved
+as .txt is read for what it is). PDF text comes from PDFium (``pypdfium2``), which keeps word
+boundaries on PDFs that place words by position without space glyphs and is ~40x faster than pypdf
+on the manuals we measured (see ``bench/``). DOCX pages follow Word's page breaks; Markdown, text
+and HTML are one page each (a form feed starts a new page in plain text). PowerPoint, spreadsheets,
+CSV, EPUB, OpenDocument text, RTF and e-mail are read by :mod:`rag.formats` (a slide, a block of
+rows, a chapter is a page). PDF pages without a text layer and image files are read by Tesseract
+(:mod:`rag.ocr`), their pages marked ``ocr``.
 
 Files are untrusted: :func:`read_pages` is the part that parses them, and :mod:`rag.sandbox` runs it
 in a child process with time and memory limits; :func:`check_file` (size, type, regular file) only
-looks at the file's metadata and is safe anywhere. Word files that would unpack to more than
-:data:`DOCX_UNPACKED_LIMIT` are refused before they are unpacked.
+looks at the file's metadata and is safe anywhere. Zip-based files (Office, OpenDocument, EPUB)
+that would unpack to more than :data:`UNPACKED_LIMIT` are refused before they are unpacked.
+:func:`unsupported_reason` says why a path is not read (for reporting skipped files).
 
 >>> import pathlib, tempfile
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "note.txt"
@@ -22,20 +26,28 @@ looks at the file's metadata and is safe anywhere. Word files that would unpack 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import zipfile
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
+from rag import ocr
 from rag.documents import Document, Page
 from core.errors import DocumentError, UnsupportedFileError
+from rag.formats import mail, office, sheets
+from rag.formats.base import UNPACKED_LIMIT, check_zip, html_text, read_text, zip_kind
 from rag.language import detect
 
-SUPPORTED_SUFFIXES = (".pdf", ".docx", ".md", ".markdown", ".txt", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".pdf", ".docx", ".md", ".markdown", ".txt", ".html", ".htm", ".pptx", ".xlsx", ".xlsm",
+                      ".ods", ".csv", ".tsv", ".epub", ".odt", ".rtf", ".eml", *ocr.IMAGE_SUFFIXES)
+SUPPORTED_NAMES = ("PDF, Word, PowerPoint, Excel, OpenDocument text or spreadsheet, CSV, EPUB, RTF, e-mail (.eml), "
+                   "Markdown, text, HTML or an image (PNG, JPEG, TIFF)")
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
-DOCX_UNPACKED_LIMIT = 250_000_000  # what all parts of a .docx may add up to once unzipped
-_TEXT_SUFFIXES = (".md", ".markdown", ".txt")
+DOCX_UNPACKED_LIMIT = UNPACKED_LIMIT  # the zip guard's limit, under its first name
+_TEXT_SUFFIXES = (".md", ".markdown", ".txt", ".csv", ".tsv")
 _NOT_WORDS = re.compile(r"(?<![!-~])[!-~]{1000,}")  # base64 images, hex dumps: never words
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -71,22 +83,40 @@ def sha256_of(path: Path) -> str:
 
 
 def load(path: Path | str, *, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-         sha256: str | None = None) -> Document:
+         sha256: str | None = None, on_page: Callable[[int, int], None] | None = None) -> Document:
     """Read one file into a :class:`Document`; raise :class:`DocumentError` with the reason when it can't be.
 
     ``sha256`` is the file's hash when the caller has it already (it is computed otherwise).
     """
     path = Path(path)
     name = name or path.name
-    return document_from(path, name=name, pages=read_pages(path, name=name, max_bytes=max_bytes), sha256=sha256)
+    return document_from(path, name=name, pages=read_pages(path, name=name, max_bytes=max_bytes, on_page=on_page),
+                         sha256=sha256)
+
+
+def unsupported_reason(path: Path | str) -> str | None:
+    """Why Folio does not read a file of this name (None: it does), from the name alone.
+
+    >>> unsupported_reason("slides.pptx") is None, unsupported_reason("scan.TIFF") is None
+    (True, True)
+    >>> unsupported_reason("setup.exe")[:45]
+    "files of type '.exe' are not supported (use P"
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix in SUPPORTED_SUFFIXES:
+        return None
+    return f"files of type '{suffix or 'without extension'}' are not supported (use {SUPPORTED_NAMES})"
+
+
+def is_supported(path: Path | str) -> bool:
+    return unsupported_reason(path) is None
 
 
 def check_file(path: Path, *, name: str, max_bytes: int) -> None:
     """Refuse, from its metadata alone, a file Folio should not open: unsupported, not a file, empty, too big."""
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise UnsupportedFileError(
-            name, f"files of type '{suffix or 'without extension'}' are not supported (use PDF, DOCX, Markdown, text or HTML)")
+    reason = unsupported_reason(path)
+    if reason is not None:
+        raise UnsupportedFileError(name, reason)
     if not path.is_file():
         raise DocumentError(name, "the file does not exist or is not a regular file")
     size = path.stat().st_size
@@ -97,14 +127,23 @@ def check_file(path: Path, *, name: str, max_bytes: int) -> None:
             name, f"the file is {size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit (raise FOLIO_MAX_FILE_MB to allow it)")
 
 
-def read_pages(path: Path, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Page, ...]:
-    """Parse one file into cleaned pages: the only step that reads an untrusted file's structure."""
+def read_pages(path: Path, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES,
+               on_page: Callable[[int, int], None] | None = None) -> tuple[Page, ...]:
+    """Parse one file into cleaned pages: the only step that reads an untrusted file's structure.
+
+    ``on_page(done, total)`` is called as slow pages (those read by OCR) are read, ``(0, total)`` first.
+    """
     check_file(path, name=name, max_bytes=max_bytes)
     kind = sniff(path)
-    pages = tuple(Page(p.number, clean(p.text)) for p in _LOADERS[kind](path, name))
+    loader = _LOADERS[kind]
+    if kind in _PAGED:
+        loader = partial(loader, on_page=on_page)
+    pages = tuple(dataclasses.replace(p, text=clean(p.text)) for p in loader(path, name))
     if not any(p.text.strip() for p in pages):
+        if kind == ".pdf" and any(p.ocr for p in pages):
+            raise DocumentError(name, "the PDF has no text layer and OCR found no text on its scanned pages")
         if kind == ".pdf":
-            raise DocumentError(name, "the PDF has no text layer (it looks scanned); run OCR on it first, e.g. 'ocrmypdf in.pdf out.pdf', and add the result")
+            raise DocumentError(name, "the PDF has no text in it (no text layer, and no scanned image to read)")
         raise DocumentError(name, "the file contains no text")
     return pages
 
@@ -118,31 +157,38 @@ def document_from(path: Path, *, name: str, pages: tuple[Page, ...], sha256: str
 def sniff(path: Path) -> str:
     """The format to read ``path`` as: its content's signature where it has one, else its extension.
 
-    A PDF or a Word file keeps its format under any name; a .txt or .md file that is an HTML page is
-    read as HTML. Only the first 2 KiB (and, for a zip, its list of parts) are looked at.
+    A PDF, a zip-based document (Word, PowerPoint, Excel, OpenDocument, EPUB: told apart by their
+    parts), an RTF file and a PNG, JPEG or TIFF image keep their format under any name; a .txt or .md
+    file that is an HTML page is read as HTML. Only the first 2 KiB (and, for a zip, its list of
+    parts) are looked at.
     """
     suffix = path.suffix.lower()
     with path.open("rb") as handle:
         head = handle.read(2048)
     if b"%PDF-" in head[:1024]:
         return ".pdf"
-    if head.startswith(b"PK\x03\x04") and suffix != ".docx" and _is_docx(path):
-        return ".docx"
-    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if suffix in _TEXT_SUFFIXES and start.startswith((b"<!doctype html", b"<html")):
+    if head.startswith(b"PK\x03\x04"):
+        kind = zip_kind(path)
+        if kind is not None and not (kind == ".xlsx" and suffix == ".xlsm"):
+            return kind
+        return suffix
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if start.startswith(b"{\\rtf"):
+        return ".rtf"
+    for signature, kind in _IMAGE_SIGNATURES:
+        if head.startswith(signature):
+            return suffix if suffix in ocr.IMAGE_SUFFIXES and _IMAGE_KINDS[suffix] == kind else kind
+    if suffix in _TEXT_SUFFIXES and start.lower().startswith((b"<!doctype html", b"<html")):
         return ".html"
     return suffix
 
 
-def _is_docx(path: Path) -> bool:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return "word/document.xml" in archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
+_IMAGE_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"II*\x00", ".tif"),
+                     (b"MM\x00*", ".tif"))
+_IMAGE_KINDS = {".png": ".png", ".jpg": ".jpg", ".jpeg": ".jpg", ".tif": ".tif", ".tiff": ".tif"}
 
 
-def _load_pdf(path: Path, name: str) -> list[Page]:
+def _load_pdf(path: Path, name: str, *, on_page: Callable[[int, int], None] | None = None) -> list[Page]:
     import pypdfium2 as pdfium
 
     try:
@@ -154,12 +200,18 @@ def _load_pdf(path: Path, name: str) -> list[Page]:
         raise DocumentError(name, "the PDF is damaged or not a PDF (PDFium could not open it); re-export or re-download it") from None
     try:
         pages = []
+        scanned = []  # pages without a text layer that show an image: read by OCR below
         for index in range(len(pdf)):
             page = pdf[index]
             textpage = page.get_textpage()
-            pages.append(Page(index + 1, _page_text(textpage)))
+            text = _page_text(textpage)
+            if ocr.needs_ocr(page, text):
+                scanned.append(index + 1)
+            pages.append(Page(index + 1, text))
             textpage.close()
             page.close()
+        for number, text in ocr.read_pdf_pages(pdf, scanned, name=name, on_page=on_page) if scanned else ():
+            pages[number - 1] = Page(number, text, ocr=True)
         return pages
     except pdfium.PdfiumError:
         raise DocumentError(name, "the PDF is damaged (a page could not be read); re-export or re-download it") from None
@@ -216,7 +268,7 @@ def _load_docx(path: Path, name: str) -> list[Page]:
     from docx.opc.exceptions import PackageNotFoundError
     from lxml.etree import XMLSyntaxError
 
-    _check_unpacked_size(path, name)
+    check_zip(path, name, ".docx").close()
     try:
         body = docx.Document(str(path)).element.body
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError, EOFError):
@@ -231,18 +283,6 @@ def _load_docx(path: Path, name: str) -> list[Page]:
                 cells = ["".join(t.text or "" for t in cell.iter(f"{_W}t")) for cell in row.iter(f"{_W}tc")]
                 pages[-1].append(" | ".join(cells))
     return [Page(i + 1, "\n".join(lines)) for i, lines in enumerate(pages)]
-
-
-def _check_unpacked_size(path: Path, name: str) -> None:
-    """Refuse a zip bomb by the sizes its directory declares (reading never goes past a declared size)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise DocumentError(name, "the file is not a valid Word document (it may be damaged, or not really a .docx)") from None
-    if unpacked > DOCX_UNPACKED_LIMIT:
-        raise DocumentError(name, f"the Word document would unpack to {unpacked / 1e6:.0f} MB, over the "
-                                  f"{DOCX_UNPACKED_LIMIT / 1e6:.0f} MB limit (it may be a zip bomb); save a smaller copy and add that")
 
 
 def _docx_paragraph(paragraph, pages: list[list[str]], rendered: bool) -> None:
@@ -268,39 +308,15 @@ def _docx_paragraph(paragraph, pages: list[list[str]], rendered: bool) -> None:
     pages[-1].append("".join(parts))
 
 
-def _read_text(path: Path, name: str) -> str:
-    data = path.read_bytes()
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise DocumentError(name, "the file says it is UTF-16 text but is not (it may be damaged)") from None
-    if b"\x00" in data[:8192]:
-        raise DocumentError(name, "the file is binary, not text (check its extension)")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
-
-
 def _load_text(path: Path, name: str) -> list[Page]:
-    return [Page(i + 1, text) for i, text in enumerate(_read_text(path, name).split("\f"))]
+    return [Page(i + 1, text) for i, text in enumerate(read_text(path, name).split("\f"))]
 
 
 def _load_html(path: Path, name: str) -> list[Page]:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(_read_text(path, name), "html.parser")
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    for tag in soup(["script", "style", "noscript", "template", "svg", "head", "iframe", "object"]):
-        tag.decompose()
-    body = soup.get_text("\n")
-    return [Page(1, f"{title}\n\n{body}" if title else body)]
+    return [Page(1, html_text(read_text(path, name)))]
 
 
-_LOADERS: dict[str, Callable[[Path, str], list[Page]]] = {
+_LOADERS: dict[str, Callable[..., list[Page]]] = {
     ".pdf": _load_pdf,
     ".docx": _load_docx,
     ".md": _load_text,
@@ -308,7 +324,31 @@ _LOADERS: dict[str, Callable[[Path, str], list[Page]]] = {
     ".txt": _load_text,
     ".html": _load_html,
     ".htm": _load_html,
+    ".pptx": office.load_pptx,
+    ".odt": office.load_odt,
+    ".epub": office.load_epub,
+    ".rtf": office.load_rtf,
+    ".xlsx": sheets.load_workbook,
+    ".xlsm": sheets.load_workbook,
+    ".ods": sheets.load_workbook,
+    ".csv": sheets.load_csv,
+    ".tsv": sheets.load_csv,
+    ".eml": mail.load_eml,
+    **{suffix: ocr.load_image for suffix in ocr.IMAGE_SUFFIXES},
 }
+_PAGED = {".pdf", *ocr.IMAGE_SUFFIXES}  # loaders that report progress page by page (OCR)
+
+
+def attachments(path: Path, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[mail.Attachment]:
+    """The attachments of the e-mail at ``path`` that Folio reads, with their bytes (None over ``max_bytes``).
+
+    A parse of an untrusted file like :func:`read_pages`: :func:`rag.sandbox.attachments_isolated`
+    runs it in the limited worker.
+    """
+    check_file(path, name=name, max_bytes=max_bytes)
+    if sniff(path) != ".eml":
+        return []
+    return mail.attachments(path, name=name, max_bytes=max_bytes, supported=is_supported)
 
 
 def discover(paths: list[Path]) -> list[Path]:
@@ -316,15 +356,30 @@ def discover(paths: list[Path]) -> list[Path]:
 
     Files named explicitly are kept whatever their type, so an unsupported one is reported, not ignored.
     """
+    return discover_all(paths)[0]
+
+
+def discover_all(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Like :func:`discover`, and also the files below the folders that are left out, each with why.
+
+    Hidden and ``_``-prefixed entries are not listed (they are the user's own business); files of
+    types Folio does not read are, with :func:`unsupported_reason`'s sentence, to be reported as skipped.
+    """
     found: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 parts = child.relative_to(path).parts
                 if any(part.startswith((".", "_")) for part in parts):
                     continue
-                if child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES:
+                if not child.is_file():
+                    continue
+                reason = unsupported_reason(child)
+                if reason is None:
                     found.append(child)
+                else:
+                    skipped.append((child, reason))
         else:
             found.append(path)
-    return found
+    return found, skipped

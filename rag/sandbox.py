@@ -16,6 +16,13 @@ replaced on the next file (~20 ms); only the first file of a process pays the st
 Only parsing happens there: the size check (metadata only) is done first, here, so a 20 GB file
 is refused without being read, and hashing and language detection run here on the parsed text.
 
+**Slow pages.** OCR takes seconds a page, so a 40-page scan would never fit one file's limit. A
+task may report progress (:func:`report_progress`, e.g. after each page it read by OCR); each
+report reaches the caller's ``on_progress(done, total)`` and starts the time limit afresh, so the
+limit applies to each page rather than to the whole file ("page 8 of 40 took longer than 60 s").
+The worker leads its own process group, so a worker killed for its time also kills the Tesseract
+process it was waiting for.
+
 >>> import pathlib, tempfile, time
 >>> from functools import partial
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "note.txt"
@@ -47,23 +54,37 @@ from typing import Any, TypeVar
 
 from rag.documents import Document
 from core.errors import DocumentError, UnsupportedFileError
-from rag.loading import check_file, document_from, read_pages
+from rag.loading import attachments, check_file, document_from, read_pages
 
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_MEMORY_MB = 1024
-PRELOAD = ["rag.loading", "pypdfium2", "docx", "bs4", "lxml.etree"]  # imported once, in the forkserver
+PRELOAD = ["rag.loading", "pypdfium2", "docx", "bs4", "lxml.etree", "pptx", "python_calamine", "ebooklib.epub",
+           "striprtf.striprtf", "PIL.Image", "email.policy"]  # imported once, in the forkserver
 _POLL_S = 0.05  # how often a slow parse's memory is looked at
 T = TypeVar("T")
 
 
 def load_isolated(path: Path | str, *, name: str, max_bytes: int, timeout_s: float = DEFAULT_TIMEOUT_S,
-                  memory_mb: int = DEFAULT_MEMORY_MB, sha256: str | None = None) -> Document:
-    """:func:`rag.loading.load`, with the parsing done in a limited worker process (see the module doc)."""
+                  memory_mb: int = DEFAULT_MEMORY_MB, sha256: str | None = None,
+                  on_page: Callable[[int, int], None] | None = None) -> Document:
+    """:func:`rag.loading.load`, with the parsing done in a limited worker process (see the module doc).
+
+    ``on_page(done, total)`` hears of the pages read by OCR as they are read (``timeout_s`` applies to each).
+    """
     path = Path(path)
     check_file(path, name=name, max_bytes=max_bytes)
-    pages = shared(memory_mb).call(partial(read_pages, path, name=name, max_bytes=max_bytes),
-                                   name=name, timeout_s=timeout_s)
+    pages = shared(memory_mb).call(partial(read_pages, path, name=name, max_bytes=max_bytes, on_page=report_progress),
+                                   name=name, timeout_s=timeout_s, on_progress=on_page)
     return document_from(path, name=name, pages=pages, sha256=sha256)
+
+
+def attachments_isolated(path: Path | str, *, name: str, max_bytes: int, timeout_s: float = DEFAULT_TIMEOUT_S,
+                         memory_mb: int = DEFAULT_MEMORY_MB) -> list:
+    """:func:`rag.loading.attachments` of an e-mail (name, size, bytes of each), parsed in the worker."""
+    path = Path(path)
+    check_file(path, name=name, max_bytes=max_bytes)
+    return shared(memory_mb).call(partial(attachments, path, name=name, max_bytes=max_bytes), name=name,
+                                  timeout_s=timeout_s)
 
 
 class Sandbox:
@@ -80,15 +101,18 @@ class Sandbox:
         self._limit = 0  # the worker's address-space cap in bytes (0: none)
         self.started = 0  # workers started so far (a measure of how often one had to be replaced)
 
-    def call(self, task: Callable[[], T], *, name: str, timeout_s: float) -> T:
+    def call(self, task: Callable[[], T], *, name: str, timeout_s: float,
+             on_progress: Callable[[int, int], None] | None = None) -> T:
         """Run ``task()`` (picklable, e.g. a :func:`functools.partial` of a module-level function) in the worker.
 
         Returns what it returns; its :class:`DocumentError` is re-raised here, and a timeout, a memory
         error, a crash or any other exception becomes a :class:`DocumentError` naming ``name``.
+        Each :func:`report_progress` of the task calls ``on_progress(done, total)`` here (in this
+        thread) and gives the task another ``timeout_s``; an exception from it stops the task.
         """
         with self._lock:
             try:
-                outcome = self._round_trip(task, timeout_s)
+                outcome = self._round_trip(task, timeout_s, on_progress)
             except OSError:
                 self._stop()
                 raise DocumentError(name, "the parser process could not start (this machine may be short of memory "
@@ -114,7 +138,8 @@ class Sandbox:
 
         threading.Thread(target=start, name="folio-parser-start", daemon=True).start()
 
-    def _round_trip(self, task: Callable[[], Any], timeout_s: float) -> tuple:
+    def _round_trip(self, task: Callable[[], Any], timeout_s: float,
+                    on_progress: Callable[[int, int], None] | None = None) -> tuple:
         conn, process = self._worker()
         try:
             conn.send(task)
@@ -122,15 +147,23 @@ class Sandbox:
             self._stop()
             conn, process = self._worker()
             conn.send(task)
-        peak = self._wait(conn, process, timeout_s)
-        if peak is None:
-            self._stop()
-            return ("timeout",)
-        try:
-            outcome = conn.recv()
-        except Exception:  # EOF or a message cut short: the worker died
-            process.join(1)
-            outcome = ("died", process.exitcode, peak)
+        peak, progress = 0, None
+        while True:
+            seen = self._wait(conn, process, timeout_s)  # each progress report starts the limit afresh
+            if seen is None:
+                self._stop()
+                return ("timeout", progress)
+            peak = max(peak, seen)
+            try:
+                outcome = conn.recv()
+            except Exception:  # EOF or a message cut short: the worker died
+                process.join(1)
+                outcome = ("died", process.exitcode, peak)
+            if outcome[0] != "progress":
+                break
+            progress = outcome[1:]
+            if on_progress is not None:
+                on_progress(*progress)
         if outcome[0] in ("died", "memory"):  # a worker that ran out of memory may be in a bad state
             self._stop()
         return outcome
@@ -172,6 +205,7 @@ class Sandbox:
             conn.close()
         if process is not None:
             if process.is_alive():
+                _kill_group(process.pid)
                 process.kill()
             process.join(5)
 
@@ -192,6 +226,10 @@ def _error_for(outcome: tuple, *, name: str, timeout_s: float, memory_mb: int) -
     if kind == "error":
         error_type = UnsupportedFileError if outcome[1] == "UnsupportedFileError" else DocumentError
         return error_type(name, outcome[2])
+    if kind == "timeout" and len(outcome) > 1 and outcome[1] is not None:
+        done, total = outcome[1]
+        return DocumentError(name, f"page {min(done + 1, total)} of {total} took longer than {timeout_s:g} s to read "
+                                   f"(the scan may be damaged or unusually large)")
     if kind == "timeout":
         return DocumentError(name, f"the file took longer than {timeout_s:g} s to read (it may be a decompression bomb or damaged)")
     if kind == "memory" or (kind == "died" and outcome[1] == -signal.SIGKILL):  # SIGKILL: the kernel's OOM killer
@@ -226,11 +264,35 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
+def _kill_group(pid: int) -> None:
+    """Kill the process group that worker ``pid`` leads (itself and e.g. a Tesseract it started)."""
+    try:
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, signal.SIGKILL)
+    except (OSError, AttributeError):  # gone already, or no process groups (Windows)
+        pass
+
+
 # -- the worker side -------------------------------------------------------------------------
+_CONN: Connection | None = None  # the worker's pipe to its parent, for report_progress
+
+
+def report_progress(done: int, total: int) -> None:
+    """Tell the caller of the current task that ``done`` of ``total`` steps are done (no-op outside a worker)."""
+    if _CONN is not None:
+        _CONN.send(("progress", done, total))
+
+
 def _serve(conn: Connection, memory_mb: int) -> None:
     """The worker's loop: run each task received, send back its outcome; stop on ``None`` or EOF."""
+    global _CONN
     limit = _limit_resources(memory_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    try:
+        os.setpgid(0, 0)  # lead a process group, so a kill reaches the programs it runs (Tesseract)
+    except (OSError, AttributeError):
+        pass
+    _CONN = conn
     conn.send(("ready", limit))
     while True:
         try:

@@ -64,6 +64,19 @@ def make_scanned_pdf(path: Path) -> Path:
     return path
 
 
+def make_blank_scan_pdf(path: Path) -> Path:
+    """A PDF of one scanned page with nothing on it (an empty sheet through a scanner): no text to find."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (850, 1100), 250).save(buffer, format="PNG")
+    pdf = _pdf()
+    pdf.add_page()
+    pdf.image(buffer, x=0, y=0, w=210)
+    pdf.output(str(path))
+    return path
+
+
 def make_truncated_pdf(path: Path, source: Path) -> Path:
     data = source.read_bytes()
     path.write_bytes(data[: len(data) // 3])

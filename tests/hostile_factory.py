@@ -367,6 +367,236 @@ def good_docx(text: str) -> Callable[[Path], None]:
     return lambda path: make_docx(path, [[text]])
 
 
+# -- other zip-based formats: PowerPoint, Excel, OpenDocument, EPUB ---------------------------------
+def zip_with(path: Path, base: Callable[[Path], object], part: str, data: Callable[[], tuple[bytes, int, int]]) -> None:
+    """A real file written by ``base``, with its zip part ``part`` replaced by ``(raw deflate data, crc, declared size)``."""
+    base(path)
+    entries = []
+    with zipfile.ZipFile(path) as source:
+        names = source.namelist()
+        assert part in names, (part, names)
+        for info in source.infolist():
+            if info.filename == part:
+                raw, crc, size = data()
+            else:
+                raw, crc, size = _deflated(source.read(info))
+            entries.append(_zip_entry(info.filename, raw, crc=crc, size=size))
+    path.write_bytes(zip_bytes(entries))
+
+
+def _gigabyte_of(block: bytes, head: bytes = b"", tail: bytes = b"", *, declared: int | None = None) -> Callable:
+    """Raw deflate data of ``head + block * n + tail``, about 1 GB; the CRC is not computed (never reached)."""
+    def build() -> tuple[bytes, int, int]:
+        unit = block * max(1, MB // len(block))
+        raw = repeated_deflate(head, unit, 1024, tail, raw=True)
+        return raw, 0, declared if declared is not None else len(head) + len(unit) * 1024 + len(tail)
+    return build
+
+
+def _replaced(path_part: str, base: Callable[[Path], object], xml: Callable[[bytes], bytes]) -> Callable[[Path], None]:
+    """``base``'s file with its part rewritten by ``xml(original part)``."""
+    def build(path: Path) -> None:
+        base(path)
+        with zipfile.ZipFile(path) as source:
+            original = source.read(path_part)
+        zip_with(path, base, path_part, lambda: _deflated(xml(original)))
+    return build
+
+
+def _with_doctype(doctype: bytes, text_from: bytes, text_to: bytes) -> Callable[[bytes], bytes]:
+    """Put ``doctype`` after the XML declaration and swap ``text_from`` for ``text_to`` in the part."""
+    def rewrite(original: bytes) -> bytes:
+        assert text_from in original, text_from
+        declaration_end = original.index(b"?>") + 2 if original.startswith(b"<?xml") else 0
+        return original[:declaration_end] + b"\n" + doctype + original[declaration_end:].replace(text_from, text_to, 1)
+    return rewrite
+
+
+def _pptx(path: Path) -> None:
+    from tests.formats_factory import pandoc
+
+    pandoc(path, "# Slide title\n\nTrains leave from platform 4.\n")
+
+
+def _xlsx(path: Path) -> None:
+    from tests.formats_factory import make_xlsx
+
+    make_xlsx(path, {"Fares": [["Zone", "Adult"], ["Inner", "2.50"]]})
+
+
+def _ods(path: Path) -> None:
+    from tests.formats_factory import make_ods
+
+    make_ods(path, {"Fares": [["Zone", "Adult"], ["Inner", "2.50"]]})
+
+
+def _odt(path: Path) -> None:
+    from tests.formats_factory import pandoc
+
+    pandoc(path, "Trains leave from platform 4.\n")
+
+
+def _epub(path: Path) -> None:
+    from tests.formats_factory import pandoc
+
+    pandoc(path, "# Chapter\n\nTrains leave from platform 4.\n", title="Book")
+
+
+def _epub_chapter(path: Path) -> str:
+    with zipfile.ZipFile(path) as archive:
+        return next(n for n in archive.namelist() if n.endswith(".xhtml") and "ch0" in n)
+
+
+def epub_with(xml: Callable[[bytes], bytes]) -> Callable[[Path], None]:
+    def build(path: Path) -> None:
+        _epub(path)
+        _replaced(_epub_chapter(path), _epub, xml)(path)
+    return build
+
+
+def epub_bomb(path: Path) -> None:
+    _epub(path)
+    zip_with(path, _epub, _epub_chapter(path), _gigabyte_of(b"<p>boom</p>"))
+
+
+def xlsx_far_cell(path: Path) -> None:
+    """A workbook with a cell at A1 and one at XFD1048576: 17 billion cells if read densely."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet["A1"], sheet["A2"], sheet["XFD1048576"] = "Zone", "Inner", "far away"
+    workbook.save(path)
+
+
+def ods_far_cell(path: Path) -> None:
+    """An OpenDocument sheet that repeats empty rows and columns out to a cell 16 billion cells away."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    document = OpenDocumentSpreadsheet()
+    table = Table(name="Far")
+    row = TableRow()
+    cell = TableCell(valuetype="string")
+    cell.addElement(P(text="Zone"))
+    row.addElement(cell)
+    table.addElement(row)
+    table.addElement(TableRow(numberrowsrepeated=1_048_000))
+    row = TableRow()
+    row.addElement(TableCell(numbercolumnsrepeated=16_000))
+    cell = TableCell(valuetype="string")
+    cell.addElement(P(text="far away"))
+    row.addElement(cell)
+    table.addElement(row)
+    document.spreadsheet.addElement(table)
+    document.save(str(path))
+
+
+def truncated(base: Callable[[Path], object]) -> Callable[[Path], None]:
+    def build(path: Path) -> None:
+        base(path)
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    return build
+
+
+def deep_odt(path: Path) -> None:
+    depth = 100_000
+    _replaced("content.xml", _odt, lambda xml: xml.replace(
+        b"Trains leave from platform 4.", b"Deep" + b"<text:span>" * depth + b"x" + b"</text:span>" * depth, 1))(path)
+
+
+# -- RTF, CSV, e-mail ------------------------------------------------------------------------------
+def deep_rtf(path: Path) -> None:
+    """RTF groups nested 100,000 deep around a sentence."""
+    path.write_bytes(b"{\\rtf1\\ansi " + b"{" * 100_000 + b"The depot opens at six." + b"}" * 100_000 + b"}")
+
+
+def huge_field_csv(path: Path) -> None:
+    path.write_bytes(b'name,notes\nAnna,"' + b"x" * (2 * MB) + b'"\n')
+
+
+def wide_csv(path: Path) -> None:
+    """One row of 2.5 million cells."""
+    path.write_bytes(b"a" + b",a" * 2_500_000 + b"\n")
+
+
+def nested_mime(path: Path) -> None:
+    """A message whose multipart parts nest 2,000 deep around the body."""
+    depth = 2000
+    head = b"From: a@example.org\r\nSubject: Deep\r\nMIME-Version: 1.0\r\n"
+    body = b""
+    for level in range(depth):
+        body += b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (level, level)
+    body += b"Content-Type: text/plain\r\n\r\nThe innermost part says hello.\r\n"
+    for level in reversed(range(depth)):
+        body += b"--b%d--\r\n" % level
+    path.write_bytes(head + body)
+
+
+def many_attachments(path: Path) -> None:
+    from tests.formats_factory import make_eml
+
+    make_eml(path, subject="Many", body="A thousand attachments follow.",
+             attachments=[(f"note{n}.bin", b"x", "application/octet-stream") for n in range(1000)])
+
+
+# -- images --------------------------------------------------------------------------------------
+def png_bomb(path: Path) -> None:
+    """A PNG that says it is 100,000 x 100,000 pixels (10 gigapixels) in a few kilobytes."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
+    pixels = repeated_deflate(b"", b"\x00" * MB, 16, b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
+
+
+def truncated_png(path: Path) -> None:
+    from tests.formats_factory import make_scan
+
+    make_scan(path, "en")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+
+
+def blank_png(path: Path) -> None:
+    from PIL import Image
+
+    Image.new("L", (1200, 1600), 255).save(path)
+
+
+def tiff_frames(count: int) -> Callable[[Path], None]:
+    def build(path: Path) -> None:
+        from PIL import Image
+
+        frames = [Image.new("L", (8, 8), 255) for _ in range(count)]
+        frames[0].save(path, save_all=True, append_images=frames[1:])
+    return build
+
+
+def scanned_pages_pdf(count: int) -> Callable[[Path], None]:
+    """A PDF of ``count`` pages, each showing the same scanned image (one image object, shared)."""
+    def build(path: Path) -> None:
+        image = stream(zlib.compress(b"\x80" * 64 * 64), b"/Type /XObject /Subtype /Image /Width 64 /Height 64 "
+                                                         b"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode")
+        content = stream(b"q 500 0 0 700 50 50 cm /Im1 Do Q")
+        first = 5
+        kids = b" ".join(b"%d 0 R" % (first + n) for n in range(count))
+        objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, count),
+                   image, content]
+        for _ in range(count):
+            objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /Im1 3 0 R >> >> "
+                           b"/Contents 4 0 R >>")
+        path.write_bytes(pdf_bytes(objects))
+    return build
+
+
+def _real(build: Callable[[Path], object]) -> Callable[[Path], None]:
+    return lambda path: build(path) and None
+
+
 # -- the corpus ----------------------------------------------------------------------------------
 CASES = [
     Case("bomb_content.pdf", content_bomb, "failed", "memory"),
@@ -430,6 +660,89 @@ CASES = [
     Case("fifo.txt", fifo, "failed", "not a regular file"),
     Case("devzero.txt", symlink_to("/dev/zero"), "failed", "not a regular file"),
     Case("setup.exe", junk(5, 4096), "failed", "not supported"),
+    # PowerPoint, Excel, OpenDocument, EPUB: bombs, entities, lies and junk
+    Case("bomb.pptx", lambda p: zip_with(p, _pptx, "ppt/slides/slide1.xml", _gigabyte_of(b"<a:t>boom</a:t>")),
+         "failed", "zip bomb"),
+    Case("bomb_lying.pptx", lambda p: zip_with(p, _pptx, "ppt/slides/slide1.xml",
+                                               _gigabyte_of(b"<a:t>boom</a:t>", declared=2048)),
+         "failed", "memory"),
+    Case("bomb.xlsx", lambda p: zip_with(p, _xlsx, "xl/worksheets/sheet1.xml", _gigabyte_of(b"<c><v>1</v></c>")),
+         "failed", "zip bomb"),
+    Case("bomb_lying.xlsx", lambda p: zip_with(p, _xlsx, "xl/worksheets/sheet1.xml",
+                                               _gigabyte_of(b"<c><v>1</v></c>", declared=2048)),
+         "failed", "not a valid Excel workbook"),
+    Case("bomb.ods", lambda p: zip_with(p, _ods, "content.xml", _gigabyte_of(b"<text:p>boom</text:p>")),
+         "failed", "zip bomb"),
+    Case("bomb_lying.ods", lambda p: zip_with(p, _ods, "content.xml", _gigabyte_of(b"<text:p>boom</text:p>",
+                                                                                    declared=2048)),
+         "failed", "not a valid OpenDocument spreadsheet"),
+    Case("bomb.odt", lambda p: zip_with(p, _odt, "content.xml", _gigabyte_of(b"<text:p>boom</text:p>")),
+         "failed", "zip bomb"),
+    Case("bomb_lying.odt", lambda p: zip_with(p, _odt, "content.xml", _gigabyte_of(b"<text:p>boom</text:p>",
+                                                                                    declared=2048)),
+         "failed", "not a valid OpenDocument text"),
+    Case("bomb.epub", epub_bomb, "failed", "zip bomb"),
+    Case("xxe.pptx", _replaced("ppt/slides/slide1.xml", _pptx, _with_doctype(
+        XXE.replace(b"w:document", b"p:sld"), b"Trains leave", b"Before &secret; after. Trains leave")),
+         "added", text="Before"),
+    Case("laughs.pptx", _replaced("ppt/slides/slide1.xml", _pptx, _with_doctype(
+        LAUGHS.replace(b"w:document", b"p:sld"), b"Trains leave", b"Laugh &a9; done. Trains leave")),
+         "failed", "not a valid PowerPoint presentation"),
+    Case("xxe.xlsx", _replaced("xl/worksheets/sheet1.xml", _xlsx, _with_doctype(
+        XXE.replace(b"w:document", b"worksheet"), b"Inner", b"Inner &secret;")),
+         "failed", "not a valid Excel workbook"),
+    Case("laughs.xlsx", _replaced("xl/worksheets/sheet1.xml", _xlsx, _with_doctype(
+        LAUGHS.replace(b"w:document", b"worksheet"), b"Inner", b"Inner &a9;")),
+         "failed", "not a valid Excel workbook"),
+    Case("xxe.ods", _replaced("content.xml", _ods, _with_doctype(
+        XXE.replace(b"w:document", b"office:document-content"), b"Inner", b"Inner &secret;")),
+         "failed", "not a valid OpenDocument spreadsheet"),
+    Case("laughs.ods", _replaced("content.xml", _ods, _with_doctype(
+        LAUGHS.replace(b"w:document", b"office:document-content"), b"Inner", b"Inner &a9;")),
+         "failed", "not a valid OpenDocument spreadsheet"),
+    Case("xxe.odt", _replaced("content.xml", _odt, _with_doctype(
+        XXE.replace(b"w:document", b"office:document-content"), b"Trains leave", b"Before &secret; after. Trains leave")),
+         "added", text="Trains leave from platform 4."),
+    Case("laughs.odt", _replaced("content.xml", _odt, _with_doctype(
+        LAUGHS.replace(b"w:document", b"office:document-content"), b"Trains leave", b"Laugh &a9; done. Trains leave")),
+         "failed", "not a valid OpenDocument text"),
+    Case("xxe.epub", epub_with(_with_doctype(XXE.replace(b"w:document", b"html"), b"Trains leave",
+                                             b"Before &secret; after. Trains leave")), "added", text="Trains leave"),
+    Case("laughs.epub", epub_with(_with_doctype(LAUGHS.replace(b"w:document", b"html"), b"Trains leave",
+                                                b"Laugh &a9; done. Trains leave")), "added", text="Trains leave"),
+    Case("far_cell.xlsx", xlsx_far_cell, "failed", "cell limit"),
+    Case("far_cell.ods", ods_far_cell, "failed", "cell limit"),
+    Case("deep_xml.odt", deep_odt, "failed", "not a valid OpenDocument text"),
+    Case("truncated.pptx", truncated(_pptx), "failed", "not a valid PowerPoint presentation"),
+    Case("truncated.xlsx", truncated(_xlsx), "failed", "not a valid Excel workbook"),
+    Case("truncated.ods", truncated(_ods), "failed", "not a valid OpenDocument spreadsheet"),
+    Case("truncated.odt", truncated(_odt), "failed", "not a valid OpenDocument text"),
+    Case("truncated.epub", truncated(_epub), "failed", "not a valid EPUB book"),
+    Case("junk.pptx", junk(6), "failed", "not a valid PowerPoint presentation"),
+    Case("junk.xlsx", junk(7), "failed", "not a valid Excel workbook"),
+    Case("junk.epub", junk(8), "failed", "not a valid EPUB book"),
+    Case("zip_not_pptx.pptx", zip_not_docx, "failed", "not a valid PowerPoint presentation"),
+    Case("xlsx_named.pptx", copy_of(_real(_xlsx), "x4.xlsx"), "added", text="Zone: Inner | Adult: 2.50"),
+    Case("odt_named.docx", copy_of(_real(_odt), "x5.odt"), "added", text="Trains leave from platform 4."),
+    Case("epub_named.odt", copy_of(_real(_epub), "x6.epub"), "added", text="Trains leave from platform 4."),
+    # RTF, CSV, e-mail
+    Case("deep_groups.rtf", deep_rtf, "added", text="The depot opens at six."),
+    Case("junk.rtf", junk(9), "failed", "not a valid RTF document"),
+    Case("rtf_named.txt", _write(b"{\\rtf1\\ansi Fares rise in May.\\par}"), "added", text="Fares rise in May."),
+    Case("huge_field.csv", huge_field_csv, "failed", "CSV file is malformed"),
+    Case("wide.csv", wide_csv, "failed", "cell limit"),
+    Case("junk.csv", junk(10), "failed", "binary"),
+    Case("junk.eml", junk(11), "failed", "binary"),
+    Case("no_headers.eml", _write(b"Just some words, no headers at all.\n"), "failed", "not an e-mail message"),
+    Case("nested_mime.eml", nested_mime, "failed", "the e-mail message is damaged"),
+    Case("many_attachments.eml", many_attachments, "added", text="A thousand attachments follow."),
+    # images and scans
+    Case("bomb.png", png_bomb, "failed", "150-megapixel limit"),
+    Case("truncated.png", truncated_png, "failed", "damaged"),
+    Case("blank.png", blank_png, "failed", "OCR found no text"),
+    Case("junk.png", junk(12), "failed", "not an image Folio can read"),
+    Case("frames_2500.tiff", tiff_frames(2500), "failed", "2,000-page OCR limit"),
+    Case("scanned_2500.pdf", scanned_pages_pdf(2500), "failed", "2,000-page OCR limit"),
 ]
 
 

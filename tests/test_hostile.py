@@ -111,9 +111,9 @@ def test_crashes_and_memory_errors_become_one_sentence_and_the_next_file_still_p
 
 
 def test_document_errors_cross_the_process_boundary_with_their_type(sandbox, tmp_path):
-    (tmp_path / "a.xlsx").write_bytes(b"PK")
-    with pytest.raises(UnsupportedFileError, match="a.xlsx: files of type '.xlsx' are not supported"):
-        sandbox.call(partial(read_pages, tmp_path / "a.xlsx", name="a.xlsx"), name="a.xlsx", timeout_s=30)
+    (tmp_path / "a.numbers").write_bytes(b"PK")
+    with pytest.raises(UnsupportedFileError, match="a.numbers: files of type '.numbers' are not supported"):
+        sandbox.call(partial(read_pages, tmp_path / "a.numbers", name="a.numbers"), name="a.numbers", timeout_s=30)
 
 
 def test_the_worker_is_reused_and_replaced_only_when_it_died(sandbox, tmp_path):

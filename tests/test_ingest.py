@@ -8,7 +8,7 @@ from rag.ingest import ingest
 from rag.index.manifest import Manifest
 from rag.index.client import open_client
 from rag.index.store import Store
-from tests.docs_factory import make_encrypted_pdf, make_pdf, make_scanned_pdf, make_truncated_pdf
+from tests.docs_factory import make_blank_scan_pdf, make_encrypted_pdf, make_pdf, make_truncated_pdf
 
 
 def snapshot(store: Store) -> tuple:
@@ -59,7 +59,7 @@ def test_every_bad_file_leaves_index_and_manifest_exactly_as_before(tmp_path, st
     (tmp_path / "table.xlsx").write_bytes(b"PK\x03\x04")
     (tmp_path / "huge.txt").write_text("x" * 2000)
     bad = [make_encrypted_pdf(tmp_path / "locked.pdf", "Secret"), make_truncated_pdf(tmp_path / "cut.pdf", good),
-           make_scanned_pdf(tmp_path / "scan.pdf"), tmp_path / "empty.txt", tmp_path / "junk.docx",
+           make_blank_scan_pdf(tmp_path / "scan.pdf"), tmp_path / "empty.txt", tmp_path / "junk.docx",
            tmp_path / "table.xlsx"]
     results = run(store, embedder, *bad)
     assert [r.status for r in results] == ["failed"] * len(bad)

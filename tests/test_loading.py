@@ -6,8 +6,8 @@ import pytest
 
 from core.errors import DocumentError, UnsupportedFileError
 from rag.loading import discover, load
-from tests.docs_factory import (make_docx, make_encrypted_pdf, make_kerned_pdf, make_pdf, make_positioned_pdf,
-                                make_scanned_pdf, make_truncated_pdf)
+from tests.docs_factory import (make_blank_scan_pdf, make_docx, make_encrypted_pdf, make_kerned_pdf, make_pdf,
+                                make_positioned_pdf, make_truncated_pdf)
 
 
 def test_pdf_keeps_pages_and_their_numbers(tmp_path):
@@ -64,7 +64,7 @@ def test_latin1_text_file_is_read(tmp_path):
 
 @pytest.mark.parametrize("case, expected", [
     ("encrypted", "encrypted with a password"),
-    ("scanned", "no text layer"),
+    ("scanned", "no text layer and OCR found no text"),
     ("truncated", "damaged"),
     ("empty", "empty"),
     ("junk", "damaged or not a PDF"),
@@ -76,7 +76,7 @@ def test_bad_files_raise_one_sentence_naming_the_file(tmp_path, case, expected):
     good = make_pdf(tmp_path / "good.pdf", ["Some text on a page."])
     path = {
         "encrypted": lambda: make_encrypted_pdf(tmp_path / "locked.pdf", "Secret text."),
-        "scanned": lambda: make_scanned_pdf(tmp_path / "scan.pdf"),
+        "scanned": lambda: make_blank_scan_pdf(tmp_path / "scan.pdf"),
         "truncated": lambda: make_truncated_pdf(tmp_path / "cut.pdf", good),
         "empty": lambda: (tmp_path / "empty.txt").write_bytes(b"") and None or tmp_path / "empty.txt",
         "junk": lambda: (tmp_path / "junk.pdf").write_bytes(b"\x89junk" * 100) and tmp_path / "junk.pdf",
@@ -93,9 +93,9 @@ def test_bad_files_raise_one_sentence_naming_the_file(tmp_path, case, expected):
 
 
 def test_unsupported_type(tmp_path):
-    (tmp_path / "sheet.xlsx").write_bytes(b"PK")
-    with pytest.raises(UnsupportedFileError, match="sheet.xlsx: files of type '.xlsx' are not supported"):
-        load(tmp_path / "sheet.xlsx")
+    (tmp_path / "sheet.numbers").write_bytes(b"PK")
+    with pytest.raises(UnsupportedFileError, match="sheet.numbers: files of type '.numbers' are not supported"):
+        load(tmp_path / "sheet.numbers")
 
 
 def test_discover_walks_folders_and_skips_hidden_and_unsupported(tmp_path):
@@ -107,10 +107,10 @@ def test_discover_walks_folders_and_skips_hidden_and_unsupported(tmp_path):
     (tmp_path / ".hidden" / "d.txt").write_text("D")
     (tmp_path / "_build").mkdir()
     (tmp_path / "_build" / "e.txt").write_text("E")
-    explicit = tmp_path / "x.xlsx"
+    explicit = tmp_path / "x.numbers"
     explicit.write_text("x")
-    assert [p.name for p in discover([tmp_path / "a.md", tmp_path / "sub", explicit])] == ["a.md", "b.txt", "x.xlsx"]
-    assert [p.name for p in discover([tmp_path])] == ["a.md", "b.txt", "x.xlsx"][:2]
+    assert [p.name for p in discover([tmp_path / "a.md", tmp_path / "sub", explicit])] == ["a.md", "b.txt", "x.numbers"]
+    assert [p.name for p in discover([tmp_path])] == ["a.md", "b.txt", "x.numbers"][:2]
 
 
 def test_the_content_decides_the_format_when_the_extension_is_wrong(tmp_path):

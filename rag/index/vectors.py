@@ -51,7 +51,8 @@ class ChunkVectors:
                 embeddings=np.asarray(vectors[start:start + self._max_batch], dtype=np.float32),
                 documents=[c.text for c in batch],
                 metadatas=[{"doc_id": c.doc_id, "source": c.source, "page": c.page, "start": c.start, "end": c.end,
-                            "language": c.language, "index": c.index, "sha256": c.sha256} for c in batch])
+                            "language": c.language, "index": c.index, "sha256": c.sha256, "ocr": c.ocr}
+                           for c in batch])
 
     def delete(self, ids: list[str]) -> None:
         """Delete chunks by id (ids not there are ignored)."""
@@ -102,4 +103,4 @@ def chunk_from(text: str, meta: dict) -> Chunk:
     """The :class:`Chunk` stored as ``text`` with ``meta``."""
     return Chunk(doc_id=meta["doc_id"], source=meta["source"], page=int(meta["page"]), start=int(meta["start"]),
                  end=int(meta["end"]), text=text, language=meta["language"], index=int(meta["index"]),
-                 sha256=meta["sha256"])
+                 sha256=meta["sha256"], ocr=bool(meta.get("ocr", False)))
