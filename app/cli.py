@@ -58,11 +58,69 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if args.json:
             _print_json({"collection": folio.store().collection_name, "results": [r.as_dict() for r in results]})
         else:
-            counts = {s: sum(r.status == s for r in results) for s in ("added", "replaced", "unchanged", "failed")}
-            print(", ".join(f"{n} {s}" for s, n in counts.items()))
+            print(_counts(results))
         return EXIT_FAILED if any(r.status == "failed" for r in results) else EXIT_OK
     finally:
         folio.close()
+
+
+STATUSES = ("added", "replaced", "moved", "removed", "unchanged", "failed", "skipped")
+
+
+def _counts(results, *, unchanged: int = 0) -> str:
+    """``2 added, 0 replaced, 1 failed, ...`` (moved, removed and skipped only when there are some)."""
+    counts = {s: sum(r.status == s for r in results) + (unchanged if s == "unchanged" else 0) for s in STATUSES}
+    return ", ".join(f"{n} {s}" for s, n in counts.items() if n or s in ("added", "replaced", "unchanged", "failed"))
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """One pass per folder; then, unless --once, keep watching and print each change until Ctrl-C."""
+    import time
+
+    from app.factory import build
+    from app.folders import FolderWatcher
+    from app.service import sync_folder
+
+    missing = [p for p in args.paths if not Path(p).is_dir()]
+    if missing:
+        raise FolioError(f"{missing[0]}: no such folder; check the path (folio watch takes folders).")
+    folio = build(_settings(args), llm=False, writer=True)
+    try:
+        reports = [sync_folder(folio, Path(p), settle_s=0 if args.once else 2.0) for p in args.paths]
+        if args.json:
+            _print_json({"collection": folio.store().collection_name,
+                         "folders": [{"folder": r.folder, "results": [x.as_dict() for x in r.results],
+                                      "still_failing": [f.__dict__ for f in r.still_failing], "pending": list(r.pending),
+                                      "files": r.files, "seconds": round(r.seconds, 3)} for r in reports]})
+        else:
+            for report in reports:
+                _print_pass(report, first=True)
+        failed = any(r.failed for r in reports)
+        if args.once:
+            return EXIT_FAILED if failed else EXIT_OK
+        watcher = FolderWatcher(folio, on_report=_print_pass)
+        for path in args.paths:
+            watcher.watch(path)
+        print(f"Watching {len(args.paths)} folder(s); Ctrl-C stops.", file=sys.stderr, flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        finally:
+            watcher.stop()
+    finally:
+        folio.close()
+
+
+def _print_pass(report, *, first: bool = False) -> None:
+    """A pass's changes, a line each (failures on stderr); the first pass also lists what is unchanged."""
+    for result in report.results:
+        print(result.message, file=sys.stderr if result.status == "failed" else sys.stdout, flush=True)
+    for failure in report.still_failing if first else ():
+        print(f"{Path(failure.path).name}: {failure.reason} (unchanged since it failed).", file=sys.stderr)
+    if first or report.results:
+        pending = f", {len(report.pending)} still being written" if report.pending else ""
+        print(f"{report.folder}: {report.files} files, {_counts(report.results, unchanged=report.counts['unchanged'])}"
+              f"{pending} ({report.seconds:.1f} s)", flush=True)
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
@@ -70,15 +128,21 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
     folio = build(_settings(args), llm=False)
     try:
-        docs = folio.documents()
+        store = folio.store()
+        docs = store.documents(match=args.match or "", limit=args.limit, offset=args.offset)
+        total = store.count(match=args.match or "")
         if args.json:
-            _print_json({"collection": folio.store().collection_name, "documents": [d.as_dict() for d in docs]})
+            _print_json({"collection": store.collection_name, "total": total, "offset": args.offset,
+                         "documents": [d.as_dict() for d in docs]})
         elif not docs:
-            print(f"No documents in collection '{folio.store().collection_name}'; add some with 'folio ingest PATH'.")
+            print(f"No documents{' matching ' + repr(args.match) if args.match else ''} in collection "
+                  f"'{store.collection_name}'" + ("; add some with 'folio ingest PATH'." if not total else "."))
         else:
             print(f"{'id':<13} {'pages':>5} {'chunks':>6} {'lang':<4} name")
             for d in docs:
                 print(f"{d.doc_id:<13} {d.pages:>5} {d.chunks:>6} {d.language:<4} {d.name}")
+            if len(docs) < total:
+                print(f"({args.offset + 1}-{args.offset + len(docs)} of {total}; --offset and --limit show others)")
         return EXIT_OK
     finally:
         folio.close()
@@ -220,7 +284,14 @@ def parser() -> argparse.ArgumentParser:
     p = command("ingest", cmd_ingest, "Add files or folders to the index.")
     p.add_argument("paths", nargs="+", metavar="PATH")
 
-    command("docs", cmd_docs, "List the documents in a collection.")
+    p = command("docs", cmd_docs, "List the documents in a collection.")
+    p.add_argument("--match", default=None, metavar="TEXT", help="only documents whose name contains TEXT")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="at most N documents")
+    p.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N (with --limit: a page)")
+
+    p = command("watch", cmd_watch, "Keep a collection in step with folders: a first pass, then watch until Ctrl-C.")
+    p.add_argument("paths", nargs="+", metavar="FOLDER")
+    p.add_argument("--once", action="store_true", help="one pass over each folder, then exit")
 
     p = command("remove", cmd_remove, "Remove documents by id or name.")
     p.add_argument("docs", nargs="+", metavar="DOC")

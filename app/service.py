@@ -10,12 +10,17 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from app.factory import Folio
+from app.settings import WatchedFolder, save_settings
 from core.chat import Message
 from core.errors import FolioError
+from rag import sync
 from rag.answering import Answer, Event, answer_stream, final
 from rag.documents import Passage
-from rag.ingest import IngestResult, ingest
+from rag.index.store import check_collection_name
+from rag.ingest import IngestResult, ingest, remove_attachments
+from rag.library import SETTLE_S
 from rag.retrieval import search
+from rag.sync import PassReport
 
 SAMPLES_MARKER = ".samples-indexed"
 
@@ -27,7 +32,7 @@ def ingest_paths(folio: Folio, paths: Sequence[Path], *, names: list[str] | None
     s = folio.settings
     return ingest(list(paths), store=folio.store(collection), embedder=folio.embedder, chunk_tokens=s.chunk_tokens,
                   overlap_tokens=s.chunk_overlap, max_bytes=s.max_file_mb * 1024 * 1024, names=names, digests=digests,
-                  on_file=on_file, timeout_s=s.parse_timeout_s, memory_mb=s.parse_memory_mb)
+                  on_file=on_file, timeout_s=s.parse_timeout_s, memory_mb=s.parse_memory_mb, exclude=[s.home])
 
 
 def search_passages(folio: Folio, query: str, *, k: int | None = None, collection: str | None = None,
@@ -45,6 +50,46 @@ def answer_events(folio: Folio, question: str, *, language: str | None = None, h
         yield from answer_stream(question, store=folio.store(collection), embedder=folio.embedder, chat=chat,
                                  language=language or s.language, history=history, k=s.candidates,
                                  answer_tokens=s.answer_tokens, temperature=s.temperature, doc_ids=doc_ids, stop=stop)
+
+
+def sync_folder(folio: Folio, path: Path, *, collection: str | None = None, settle_s: float = SETTLE_S) -> PassReport:
+    """One pass over a watched folder (:func:`rag.sync.sync_folder`) with the settings' ingestion limits."""
+    folio.require_writer()
+    s = folio.settings
+    return sync.sync_folder(Path(path), store=folio.store(collection), embedder=folio.embedder, settle_s=settle_s,
+                            exclude=[s.home], chunk_tokens=s.chunk_tokens, overlap_tokens=s.chunk_overlap,
+                            max_bytes=s.max_file_mb * 1024 * 1024, timeout_s=s.parse_timeout_s,
+                            memory_mb=s.parse_memory_mb)
+
+
+def watch_folder(folio: Folio, path: Path | str, *, collection: str | None = None) -> WatchedFolder:
+    """Add a folder to the watched ones saved in folio.toml (``folio serve`` keeps it in step)."""
+    folio.require_writer()
+    folder = WatchedFolder(Path(path).expanduser().resolve(), check_collection_name(collection or folio.settings.collection))
+    if not folder.path.is_dir():
+        raise FolioError(f"{folder.path}: no such folder; check the path.")
+    if folio.settings.home.resolve() in (folder.path, *folder.path.parents):
+        raise FolioError(f"{folder.path}: it is inside Folio's own data folder ({folio.settings.home}); watch another folder.")
+    if folder not in folio.settings.folders:
+        _save_folders(folio, (*folio.settings.folders, folder))
+    return folder
+
+
+def forget_folder(folio: Folio, path: Path | str, *, collection: str | None = None) -> int:
+    """Stop watching a folder and remove the documents that came from it; returns how many were removed."""
+    folio.require_writer()
+    folder = WatchedFolder(Path(path).expanduser().resolve(), collection or folio.settings.collection)
+    _save_folders(folio, tuple(f for f in folio.settings.folders if f != folder))
+    store = folio.store(folder.collection)
+    records = store.documents(origin=str(folder.path))
+    for record in records:
+        store.remove(record.doc_id)
+    return len(records)
+
+
+def _save_folders(folio: Folio, folders: tuple[WatchedFolder, ...]) -> None:
+    save_settings(folio.settings, folders=folders)
+    folio.settings = folio.settings.with_(folders=folders)
 
 
 def answer(folio: Folio, question: str, *, on_event: Callable[[Event], None] | None = None, **options) -> Answer:
@@ -137,9 +182,11 @@ def _forget_copy(folio: Folio, path: Path, collection: str | None) -> None:
 
 
 def remove_document(folio: Folio, key: str, *, collection: str | None = None):
-    """Remove a document (by id or name) and its kept copy; returns its record."""
+    """Remove a document (by id or name), the documents that were its attachments, and its kept copy."""
     folio.require_writer()
-    record = folio.store(collection).remove(key)
+    store = folio.store(collection)
+    record = store.remove(key)
+    list(remove_attachments(store, mail=record.name))
     _forget_copy(folio, Path(record.path), collection)
     return record
 
@@ -162,8 +209,6 @@ def collection_names(folio: Folio) -> list[str]:
 
 def create_collection(folio: Folio, name: str) -> str:
     """Create an empty collection (its name is checked); returns the name."""
-    from rag.index.store import check_collection_name
-
     folio.require_writer()
     name = check_collection_name((name or "").strip())
     folio.store(name)

@@ -25,6 +25,17 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
+class WatchedFolder:
+    """A folder kept in step with a collection (``folio serve`` watches it; the web app's Folders list)."""
+
+    path: Path
+    collection: str = "default"
+
+    def as_dict(self) -> dict:
+        return {"path": str(self.path), "collection": self.collection}
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path = Path(user_data_dir("folio", appauthor=False))
     collection: str = "default"
@@ -56,6 +67,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str = ""                      # "user:password" for the web app
+    folders: tuple[WatchedFolder, ...] = ()  # watched while `folio serve` runs; FOLIO_FOLDERS: paths, os.pathsep apart
     sample_docs: Path = REPO_ROOT / "sample_docs"
 
     @property
@@ -120,6 +132,8 @@ def _typed(values: Mapping[str, Any]) -> dict[str, Any]:
         try:
             if kind == "Path":
                 typed[name] = Path(value).expanduser()
+            elif name == "folders":
+                typed[name] = _folders(value)
             elif kind == "int":
                 typed[name] = int(value)
             elif kind == "float":
@@ -132,6 +146,28 @@ def _typed(values: Mapping[str, Any]) -> dict[str, Any]:
             kind = "boolean (1 or 0)" if kind == "bool" else kind
             raise FolioError(f"Setting '{name}' must be a {kind}, not '{value}' (check FOLIO_{name.upper()} or folio.toml).") from None
     return typed
+
+
+def _folders(value: Any) -> tuple[WatchedFolder, ...]:
+    """Watched folders from TOML (``[[folders]]`` tables with ``path`` and ``collection``, or plain paths), from
+    ``FOLIO_FOLDERS`` (paths separated by the system's path separator: the default collection), or as given.
+
+    >>> _folders([{"path": "/docs/manuals", "collection": "work"}, "/docs/mail"])
+    (WatchedFolder(path=PosixPath('/docs/manuals'), collection='work'), WatchedFolder(path=PosixPath('/docs/mail'), collection='default'))
+    """
+    if isinstance(value, str):
+        value = [part for part in value.split(os.pathsep) if part.strip()]
+    folders = []
+    for item in value:
+        if isinstance(item, WatchedFolder):
+            folders.append(item)
+        elif isinstance(item, Mapping):
+            if "path" not in item:
+                raise ValueError(item)
+            folders.append(WatchedFolder(Path(item["path"]).expanduser(), str(item.get("collection") or "default")))
+        else:
+            folders.append(WatchedFolder(Path(str(item)).expanduser()))
+    return tuple(folders)
 
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
@@ -152,7 +188,7 @@ def _boolean(value: Any) -> bool:
 
 
 # The settings a user changes from the web app; the others stay with the environment and folio.toml.
-USER_SETTINGS = ("candidates", "top_k", "temperature", "language", "n_ctx", "answer_tokens", "model")
+USER_SETTINGS = ("candidates", "top_k", "temperature", "language", "n_ctx", "answer_tokens", "model", "folders")
 
 
 def save_settings(settings: Settings, **changes: Any) -> Path:
@@ -192,7 +228,7 @@ def save_settings(settings: Settings, **changes: Any) -> Path:
             current = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
             raise FolioError(f"{path}: it is not valid TOML ({error}); fix or delete it.") from None
-    current.update(typed)
+    current.update({k: [f.as_dict() for f in v] if k == "folders" else v for k, v in typed.items()})
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".toml.tmp")
     temporary.write_text(tomli_w.dumps(current), encoding="utf-8")

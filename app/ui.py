@@ -23,8 +23,11 @@ import gradio as gr
 from app import service
 from app.factory import Folio
 from app.i18n import ANSWER_LANGUAGES, UI_LANGUAGES, pick_language, t
+from app.folders import FolderWatcher
 from app.panels.api import ApiEndpoints
 from app.panels.chat import ChatPanel, ChatSession
+from app.panels.collections import CollectionsPanel
+from app.panels.folders import FoldersPanel
 from app.panels.library import LibraryPanel
 from app.panels.models import ModelsPanel, ModelsReport
 from app.panels.settings import SettingsPanel
@@ -42,14 +45,19 @@ class Panels:
 
     folio: Folio
     library: LibraryPanel
+    collections: CollectionsPanel
+    folders: FoldersPanel | None  # None in a read-only replica: nothing to watch
     chat: ChatPanel
     models: ModelsPanel
     settings: SettingsPanel
     api: ApiEndpoints
 
     @classmethod
-    def of(cls, folio: Folio, *, models: ModelsReport | None = None) -> "Panels":
-        return cls(folio=folio, library=LibraryPanel(folio), chat=ChatPanel(folio),
+    def of(cls, folio: Folio, *, models: ModelsReport | None = None, watcher: FolderWatcher | None = None) -> "Panels":
+        library = LibraryPanel(folio)
+        return cls(folio=folio, library=library, collections=CollectionsPanel(folio),
+                   folders=None if watcher is None else FoldersPanel(folio, watcher, library),
+                   chat=ChatPanel(folio),
                    models=ModelsPanel(folio, models or ModelsReport(folio.settings)), settings=SettingsPanel(folio),
                    api=ApiEndpoints(folio))
 
@@ -78,9 +86,10 @@ def _heading(key: str) -> Callable[[str], str]:
     return lambda language: f"### {t(language, key)}"
 
 
-def build_ui(folio: Folio, *, models: ModelsReport | None = None) -> gr.Blocks:
-    """The page: banner and interface language; chat beside the library; models and settings panels."""
-    panels = Panels.of(folio, models=models)
+def build_ui(folio: Folio, *, models: ModelsReport | None = None, watcher: FolderWatcher | None = None) -> gr.Blocks:
+    """The page: banner and interface language; chat beside the library (with its watched folders when
+    ``watcher`` is given); models and settings panels."""
+    panels = Panels.of(folio, models=models, watcher=watcher)
     texts = Texts()
     with gr.Blocks(title="Folio", analytics_enabled=False) as demo:
         with gr.Row(equal_height=False):
@@ -98,18 +107,21 @@ def build_ui(folio: Folio, *, models: ModelsReport | None = None) -> gr.Blocks:
                 _settings_panel(panels, texts, chat["language"], ui=ui)
         _wire_library(panels, library, chat["scope"], ui)
         _wire_chat(panels, chat, library["collection"], ui)
-        library_outputs = [library["docs"], library["pick"], chat["scope"], library["summary"]]
+        shown = [library["collection"], ui, library["match"], library["page"]]
+        library_outputs = [library["docs"], library["pick"], chat["scope"], library["summary"], library["page"]]
+        folder_outputs = [library["folder_pick"], library["folder_status"]] if panels.folders else []
         ui.change(texts.updates, ui, texts.components, queue=False, **PRIVATE).then(
-            panels.library.refresh, [library["collection"], ui], library_outputs, **PRIVATE).then(
+            panels.library.refresh, shown, library_outputs, **PRIVATE).then(
             panels.models.show, ui, [model_panel["text"], model_panel["pick"]], **PRIVATE)
 
         def on_load(request: gr.Request):
             language = pick_language(request.headers.get("accept-language") if request else None)
-            return (language, panels.library.collections(library["collection"].value),
-                    *panels.library.refresh(None, language), *panels.models.show(language, wait=0))
+            return (language, panels.collections.collections(library["collection"].value),
+                    *panels.library.refresh(None, language), *panels.models.show(language, wait=0),
+                    *(panels.folders.show(language) if panels.folders else ()))
 
-        demo.load(on_load, None, [ui, library["collection"], *library_outputs, model_panel["text"], model_panel["pick"]],
-                  **PRIVATE)
+        demo.load(on_load, None, [ui, library["collection"], *library_outputs, model_panel["text"], model_panel["pick"],
+                                  *folder_outputs], **PRIVATE)
         gr.api(panels.api.ask, api_name="ask", concurrency_limit=1, concurrency_id="llm")
         gr.api(panels.api.search, api_name="search")
     return demo
@@ -151,7 +163,8 @@ def _chat_column(panels: Panels, texts: Texts) -> dict:
 
 
 def _library_column(panels: Panels, texts: Texts) -> dict:
-    """Collections; upload, per-file results; the documents table with Delete and Re-index."""
+    """Collections; upload, per-file results; watched folders; the documents table (a page at a time, filtered by
+    name) with Delete and Re-index."""
     folio = panels.folio
     lib: dict = {}
     texts(gr.Markdown(f"### {t('en', 'library')}"), value=_heading("library"))
@@ -178,9 +191,18 @@ def _library_column(panels: Panels, texts: Texts) -> dict:
     lib["results_json"] = gr.JSON(visible=False)
     lib["results"] = texts(gr.Dataframe(value=results_frame([]), label=t("en", "results"), interactive=False,
                                         elem_id="folio-results", wrap=True), label="results")
+    if panels.folders is not None:
+        _folders_part(lib, texts)
+    lib["match"] = texts(gr.Textbox(label=t("en", "filter_names"), elem_id="folio-doc-filter", max_lines=1),
+                         label="filter_names")
+    lib["page"] = gr.State(1)
     lib["docs"] = texts(gr.Dataframe(value=documents_frame([]), label=t("en", "documents"),
                                      interactive=False, elem_id="folio-documents", wrap=True,
                                      column_widths=["34%", "13%", "14%", "15%", "24%"]), label="documents")
+    with gr.Row():
+        lib["previous"] = texts(gr.Button(t("en", "previous_page"), size="sm", elem_id="folio-doc-previous"),
+                                value="previous_page")
+        lib["next"] = texts(gr.Button(t("en", "next_page"), size="sm", elem_id="folio-doc-next"), value="next_page")
     lib["pick"] = texts(gr.Dropdown([], value=None, label=t("en", "document"), elem_id="folio-doc-pick"),
                         label="document")
     with gr.Row():
@@ -190,6 +212,24 @@ def _library_column(panels: Panels, texts: Texts) -> dict:
     lib["summary"] = gr.Markdown("", elem_id="folio-library-summary")
     lib["message"] = gr.Markdown("", elem_id="folio-library-message")
     return lib
+
+
+def _folders_part(lib: dict, texts: Texts) -> None:
+    """Watched folders: add one by its path, pick one to stop watching, and a live status line."""
+    with texts(gr.Accordion(t("en", "folders"), open=False, elem_id="folio-folders"), label="folders"):
+        texts(gr.Markdown(t("en", "folders_info")), value="folders_info")
+        with gr.Row(equal_height=True):
+            lib["folder_path"] = texts(gr.Textbox(label=t("en", "folder_path"), scale=4, max_lines=1,
+                                                  elem_id="folio-folder-path"), label="folder_path")
+            lib["folder_watch"] = texts(gr.Button(t("en", "watch_folder"), scale=1, elem_id="folio-folder-watch"),
+                                        value="watch_folder")
+        lib["folder_pick"] = texts(gr.Dropdown([], value=None, label=t("en", "watched_folders"),
+                                               elem_id="folio-folder-pick"), label="watched_folders")
+        lib["folder_forget"] = texts(gr.Button(t("en", "unwatch_folder"), variant="stop", size="sm",
+                                               elem_id="folio-folder-forget"), value="unwatch_folder")
+        lib["folder_status"] = gr.Markdown("", elem_id="folio-folder-status")
+        lib["folder_message"] = gr.Markdown("", elem_id="folio-folder-message")
+        lib["folder_timer"] = gr.Timer(2.0)
 
 
 def _models_panel(panels: Panels, texts: Texts, *, ui: gr.Dropdown, banner: gr.Markdown) -> dict:
@@ -238,25 +278,42 @@ def _settings_panel(panels: Panels, texts: Texts, answer_language: gr.Dropdown, 
 
 
 def _wire_library(panels: Panels, lib: dict, scope: gr.Dropdown, ui: gr.Dropdown) -> None:
-    """The library's events: Add (also the ``ingest`` API endpoint), Delete, Re-index, collections."""
-    library, collection = panels.library, lib["collection"]
-    library_outputs = [lib["docs"], lib["pick"], scope, lib["summary"]]
+    """The library's events: Add (also the ``ingest`` API endpoint), the table's pages and filter, Delete,
+    Re-index, collections, watched folders."""
+    library, collections, collection = panels.library, panels.collections, lib["collection"]
+    shown = [collection, ui, lib["match"], lib["page"]]
+    library_outputs = [lib["docs"], lib["pick"], scope, lib["summary"], lib["page"]]
     writes = {"concurrency_limit": 1, "concurrency_id": "library"}
     lib["add"].click(library.ingest, [lib["upload"], collection, ui], lib["results_json"], api_name="ingest",
                      **writes).success(
-        library.library, [lib["results_json"], collection, ui], [lib["results"], lib["upload"], *library_outputs],
+        library.library, [lib["results_json"], *shown], [lib["results"], lib["upload"], *library_outputs],
         **PRIVATE)
-    lib["remove"].click(library.remove, [lib["pick"], collection, ui], [lib["message"], *library_outputs],
+    lib["remove"].click(library.remove, [lib["pick"], *shown], [lib["message"], *library_outputs],
                         **writes, **PRIVATE)
-    lib["reindex"].click(library.reindex, [lib["pick"], collection, ui], [lib["message"], *library_outputs],
+    lib["reindex"].click(library.reindex, [lib["pick"], *shown], [lib["message"], *library_outputs],
                          **writes, **PRIVATE)
     lib["docs"].select(library.pick_row, None, lib["pick"], **PRIVATE)
-    collection.change(library.refresh, [collection, ui], library_outputs, **PRIVATE)
+    collection.change(library.refresh, [collection, ui, lib["match"]], library_outputs, **PRIVATE)
+    lib["match"].change(library.refresh, [collection, ui, lib["match"]], library_outputs, **PRIVATE)
+    for button, step in ((lib["previous"], -1), (lib["next"], 1)):
+        button.click(library.turn, [*shown, gr.State(step)], library_outputs, **PRIVATE)
     for trigger in (lib["create"].click, lib["new"].submit):
-        trigger(library.create_collection, lib["new"], [collection, lib["new"]], **PRIVATE)
-    lib["drop"].click(library.ask_drop, [collection, ui], [lib["confirm"], lib["confirm_text"]], **PRIVATE)
-    lib["yes"].click(library.drop, [collection, ui], [lib["confirm"], collection, lib["message"]], **writes, **PRIVATE)
-    lib["no"].click(library.cancel_drop, None, lib["confirm"], **PRIVATE)
+        trigger(collections.create_collection, lib["new"], [collection, lib["new"]], **PRIVATE)
+    lib["drop"].click(collections.ask_drop, [collection, ui], [lib["confirm"], lib["confirm_text"]], **PRIVATE)
+    lib["yes"].click(collections.drop, [collection, ui], [lib["confirm"], collection, lib["message"]], **writes,
+                     **PRIVATE)
+    lib["no"].click(collections.cancel_drop, None, lib["confirm"], **PRIVATE)
+    if panels.folders is not None:
+        folders, status = panels.folders, [lib["folder_pick"], lib["folder_status"]]
+        for trigger in (lib["folder_watch"].click, lib["folder_path"].submit):
+            trigger(folders.watch, [lib["folder_path"], collection, ui], [lib["folder_message"], lib["folder_path"],
+                                                                           *status], **writes, **PRIVATE)
+        lib["folder_forget"].click(folders.forget, [lib["folder_pick"], ui], [lib["folder_message"], *status],
+                                   **writes, **PRIVATE).then(library.refresh, shown, library_outputs, **PRIVATE)
+        # The live status line, and the table again when a pass changed the library.
+        seen = gr.State(0)
+        lib["folder_timer"].tick(folders.tick, [*shown, seen], [lib["folder_status"], seen, *library_outputs],
+                                 queue=False, **PRIVATE)
 
 
 def _wire_chat(panels: Panels, c: dict, collection: gr.Dropdown, ui: gr.Dropdown) -> None:

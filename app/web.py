@@ -147,21 +147,38 @@ def serve(settings: Settings) -> int:
     from app.ui import build_ui
 
     folio = build(settings, writer=True)
+    watcher = None
     try:
         models = ModelsReport(settings)  # hardware probe and offload plan, off the request path
         _index_samples(folio)
-        demo = build_ui(folio, models=models)
+        watcher = None if settings.replica else watch_saved_folders(folio)
+        demo = build_ui(folio, models=models, watcher=watcher)
         _stop_on_sigterm()
         demo.launch(server_name=settings.host, server_port=settings.port, auth=parse_auth(settings.auth),
                     **launch_options(settings))
     finally:
+        if watcher is not None:
+            watcher.stop()
         folio.close()
     return 0
 
 
+def watch_saved_folders(folio: Folio):
+    """A :class:`~app.folders.FolderWatcher` over the folders saved in folio.toml (one that is gone is said so)."""
+    from app.folders import FolderWatcher
+
+    watcher = FolderWatcher(folio)
+    for folder in folio.settings.folders:
+        try:
+            watcher.watch(folder.path, folder.collection)
+        except FolioError as error:
+            print(f"Not watching: {error}", file=sys.stderr, flush=True)
+    return watcher
+
+
 def _index_samples(folio: Folio) -> None:
     started = time.perf_counter()
-    results = service.index_samples_once(folio)
+    results = [r for r in service.index_samples_once(folio) if r.status != "skipped"]  # the question set's .jsonl
     added = sum(r.status != "failed" for r in results)
     print(f"Indexed {added} sample files from {folio.settings.sample_docs} in {time.perf_counter() - started:.1f} s"
           + (f" ({len(results) - added} failed)" if len(results) > added else "") + ".", flush=True)

@@ -14,14 +14,15 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from rag.loading import discover, load
+from rag.library import discover
+from rag.loading import load
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_docs"
 
 
 def paragraphs_by_language() -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for path in discover([SAMPLES]):
+    for path, _ in discover([SAMPLES])[0]:
         document = load(path)
         for page in document.pages:
             out.setdefault(document.language, []).extend(p for p in page.text.split("\n\n") if len(p) > 80)

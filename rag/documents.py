@@ -42,6 +42,9 @@ class Document:
     pages: tuple[Page, ...]
     language: str = "unknown"
     doc_id: str = field(default="")
+    origin: str = ""    # the watched folder it comes from ('' when added by hand)
+    size: int = 0       # the file's size and mtime when it was read (before it was hashed)
+    mtime_ns: int = 0
 
     def __post_init__(self) -> None:
         if not self.doc_id:

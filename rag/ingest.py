@@ -40,7 +40,8 @@ from rag.chunking import chunk_document
 from rag.documents import Document
 from rag.embedding import Embedder
 from core.errors import DocumentError, FolioError
-from rag.loading import DEFAULT_MAX_BYTES, attachments, check_file, discover, load, sha256_of, sniff
+from rag.library import ATTACHMENT_SEPARATOR, discover
+from rag.loading import DEFAULT_MAX_BYTES, attachments, check_file, load, sha256_of, sniff
 from rag.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, attachments_isolated, load_isolated
 from rag.index.store import Store
 
@@ -51,7 +52,7 @@ class IngestResult:
 
     path: str
     name: str
-    status: str  # "added" | "replaced" | "unchanged" | "failed"
+    status: str  # "added" | "replaced" | "unchanged" | "failed" | "skipped" (and "moved" | "removed" in a folder sync)
     pages: int = 0
     chunks: int = 0
     language: str = ""
@@ -65,6 +66,10 @@ class IngestResult:
     def message(self) -> str:
         if self.status == "failed":
             return f"{self.name}: {self.reason}."
+        if self.status == "skipped":
+            return f"{self.name}: skipped: {self.reason}."
+        if self.status in ("moved", "removed"):
+            return f"{self.name}: {self.status}" + (f" ({self.reason})" if self.reason else "")
         return f"{self.name}: {self.status} ({self.pages} pages, {self.chunks} chunks, {self.language})"
 
 
@@ -72,8 +77,13 @@ def ingest(paths: list[Path], *, store: Store, embedder: Embedder, chunk_tokens:
            max_bytes: int = DEFAULT_MAX_BYTES, names: list[str] | None = None, digests: list[str | None] | None = None,
            on_file: Callable[[int, int, str], None] | None = None, isolate: bool = True,
            timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB,
-           on_page: Callable[[str, int, int], None] | None = None) -> Iterator[IngestResult]:
+           on_page: Callable[[str, int, int], None] | None = None, origin: str = "",
+           exclude: list[Path] | None = None) -> Iterator[IngestResult]:
     """Ingest files and folders; yields one :class:`IngestResult` per file, as each finishes.
+
+    Folders are walked by :func:`rag.library.discover`: a file of a type Folio does not read, or an
+    editor's temporary file, is reported as ``skipped`` with the reason, first; nothing below ``exclude``
+    is read. ``origin`` records the watched folder the documents come from (see :mod:`rag.sync`).
 
     ``names`` overrides the document names (for uploads whose temporary path differs from the name),
     and ``digests`` gives the files' sha256 where the caller has hashed them already (each file is
@@ -86,13 +96,18 @@ def ingest(paths: list[Path], *, store: Store, embedder: Embedder, chunk_tokens:
     The next file is read (hashed, and parsed in the worker process) while this one is embedded,
     so parsing costs no wall time once the embedder is the slower stage.
     """
-    files = discover([Path(p) for p in paths]) if names is None else [Path(p) for p in paths]
-    file_names = names if names is not None else [path.name for path in files]
+    if names is None:
+        named, skipped = discover([Path(p) for p in paths], exclude=exclude or ())
+        files, file_names = [path for path, _ in named], [name for _, name in named]
+        for path, reason in skipped:
+            yield IngestResult(path=str(path), name=path.name, status="skipped", reason=reason)
+    else:
+        files, file_names = [Path(p) for p in paths], list(names)
 
     def read(position: int) -> Document | IngestResult:
         return read_one(files[position], name=file_names[position], store=store, max_bytes=max_bytes, isolate=isolate,
                         timeout_s=timeout_s, memory_mb=memory_mb, sha256=digests[position] if digests else None,
-                        on_page=on_page)
+                        on_page=on_page, origin=origin)
 
     ahead = _in_background(read, 0) if files else None
     for position, path in enumerate(files):
@@ -104,9 +119,14 @@ def ingest(paths: list[Path], *, store: Store, embedder: Embedder, chunk_tokens:
             item, path=path, store=store, embedder=embedder, chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens)
         yield result
         if result.status != "failed" and _is_mail(path):
-            yield from attachments_of(path, mail=result.name, store=store, embedder=embedder, chunk_tokens=chunk_tokens,
-                                      overlap_tokens=overlap_tokens, max_bytes=max_bytes, isolate=isolate,
-                                      timeout_s=timeout_s, memory_mb=memory_mb, on_page=on_page)
+            names_now: set[str] = set()
+            for attached in attachments_of(path, mail=result.name, store=store, embedder=embedder,
+                                           chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens, max_bytes=max_bytes,
+                                           isolate=isolate, timeout_s=timeout_s, memory_mb=memory_mb, on_page=on_page,
+                                           origin=origin):
+                names_now.add(attached.name)
+                yield attached
+            yield from remove_attachments(store, mail=result.name, keep=names_now)
 
 
 def _in_background(fn: Callable, *args) -> Future:
@@ -125,24 +145,28 @@ def _in_background(fn: Callable, *args) -> Future:
 
 def read_one(path: Path, *, name: str, store: Store, max_bytes: int, isolate: bool = True,
              timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB,
-             sha256: str | None = None, on_page: Callable[[str, int, int], None] | None = None
-             ) -> Document | IngestResult:
+             sha256: str | None = None, on_page: Callable[[str, int, int], None] | None = None,
+             origin: str = "") -> Document | IngestResult:
     """The parsed document, or the result that ends this file here: ``unchanged`` or ``failed``. Never raises.
 
     The file is hashed once (unless ``sha256`` is given): unchanged content is recognised before parsing.
+    Its size and mtime are taken before, so a file changed while it was read looks changed next time.
     """
     progress = (lambda done, total: on_page(name, done, total)) if on_page is not None else None
     try:
         check_file(path, name=name, max_bytes=max_bytes)  # metadata only: nothing too big is read
+        stat = path.stat()
         digest = sha256 or sha256_of(path)
         existing = store.find(name)
         if existing is not None and digest == existing.sha256:
             return IngestResult(path=str(path), name=name, status="unchanged", pages=existing.pages,
                                 chunks=existing.chunks, language=existing.language, doc_id=existing.doc_id)
         if isolate:
-            return load_isolated(path, name=name, max_bytes=max_bytes, timeout_s=timeout_s, memory_mb=memory_mb,
-                                 sha256=digest, on_page=progress)
-        return load(path, name=name, max_bytes=max_bytes, sha256=digest, on_page=progress)
+            document = load_isolated(path, name=name, max_bytes=max_bytes, timeout_s=timeout_s, memory_mb=memory_mb,
+                                     sha256=digest, on_page=progress)
+        else:
+            document = load(path, name=name, max_bytes=max_bytes, sha256=digest, on_page=progress)
+        return dataclasses.replace(document, origin=origin, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
     except DocumentError as error:
         return IngestResult(path=str(path), name=name, status="failed", reason=error.reason)
     except Exception as error:  # a parser bug on a hostile file must not stop the other files
@@ -173,14 +197,13 @@ def index_one(document: Document, *, path: Path, store: Store, embedder: Embedde
                         chunks=result.record.chunks, language=result.record.language, doc_id=result.record.doc_id)
 
 
-ATTACHMENT_SEPARATOR = " › "
 MAX_MAIL_DEPTH = 3  # a mail attached to a mail attached to a mail: deeper attachments are not unpacked
 
 
 def attachments_of(path: Path, *, mail: str, store: Store, embedder: Embedder, chunk_tokens: int, overlap_tokens: int,
                    max_bytes: int, isolate: bool = True, timeout_s: float = DEFAULT_TIMEOUT_S,
                    memory_mb: int = DEFAULT_MEMORY_MB, on_page: Callable[[str, int, int], None] | None = None,
-                   ) -> Iterator[IngestResult]:
+                   origin: str = "") -> Iterator[IngestResult]:
     """Index each readable attachment of the e-mail at ``path`` as a document named ``{mail} › {file}``.
 
     Attachments are extracted in the worker (names and bytes; one over ``max_bytes`` fails with the
@@ -201,25 +224,34 @@ def attachments_of(path: Path, *, mail: str, store: Store, embedder: Embedder, c
     with tempfile.TemporaryDirectory(prefix="folio-attachments-") as folder:
         for number, attachment in enumerate(found, 1):
             label = _unique(attachment.name, seen)
-            name, origin = f"{mail}{ATTACHMENT_SEPARATOR}{label}", f"{path}{ATTACHMENT_SEPARATOR}{label}"
+            name, where = f"{mail}{ATTACHMENT_SEPARATOR}{label}", f"{path}{ATTACHMENT_SEPARATOR}{label}"
             if attachment.data is None:
-                yield IngestResult(path=origin, name=name, status="failed",
+                yield IngestResult(path=where, name=name, status="failed",
                                    reason=f"the attachment is {attachment.size / 1e6:.0f} MB, over the "
                                           f"{max_bytes / 1e6:.0f} MB limit (raise FOLIO_MAX_FILE_MB to allow it)")
                 continue
             copy = Path(folder) / f"{number}-{attachment.name}"
             copy.write_bytes(attachment.data)
             item = read_one(copy, name=name, store=store, max_bytes=max_bytes, isolate=isolate, timeout_s=timeout_s,
-                            memory_mb=memory_mb, on_page=on_page)
+                            memory_mb=memory_mb, on_page=on_page, origin=origin)
             if isinstance(item, IngestResult):
-                yield dataclasses.replace(item, path=origin)
+                yield dataclasses.replace(item, path=where)
                 continue
-            yield index_one(dataclasses.replace(item, path=origin), path=Path(origin), store=store, embedder=embedder,
+            yield index_one(dataclasses.replace(item, path=where), path=Path(where), store=store, embedder=embedder,
                             chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens)
             if _is_mail(copy):
                 yield from attachments_of(copy, mail=name, store=store, embedder=embedder, chunk_tokens=chunk_tokens,
                                           overlap_tokens=overlap_tokens, max_bytes=max_bytes, isolate=isolate,
-                                          timeout_s=timeout_s, memory_mb=memory_mb, on_page=on_page)
+                                          timeout_s=timeout_s, memory_mb=memory_mb, on_page=on_page, origin=origin)
+
+
+def remove_attachments(store: Store, *, mail: str, keep: set[str] = frozenset()) -> Iterator[IngestResult]:
+    """Remove the documents that were attachments of ``mail`` (but those in ``keep``): the mail changed or went."""
+    for record in store.documents(match=f"{mail}{ATTACHMENT_SEPARATOR}"):
+        if record.name.startswith(f"{mail}{ATTACHMENT_SEPARATOR}") and record.name not in keep:
+            store.remove(record.doc_id)
+            yield IngestResult(path=record.path, name=record.name, status="removed", doc_id=record.doc_id,
+                               reason="no longer attached to its mail")
 
 
 def _is_mail(path: Path) -> bool:

@@ -349,37 +349,3 @@ def attachments(path: Path, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES) ->
     if sniff(path) != ".eml":
         return []
     return mail.attachments(path, name=name, max_bytes=max_bytes, supported=is_supported)
-
-
-def discover(paths: list[Path]) -> list[Path]:
-    """Expand folders into the supported files below them (hidden and ``_``-prefixed entries skipped).
-
-    Files named explicitly are kept whatever their type, so an unsupported one is reported, not ignored.
-    """
-    return discover_all(paths)[0]
-
-
-def discover_all(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Like :func:`discover`, and also the files below the folders that are left out, each with why.
-
-    Hidden and ``_``-prefixed entries are not listed (they are the user's own business); files of
-    types Folio does not read are, with :func:`unsupported_reason`'s sentence, to be reported as skipped.
-    """
-    found: list[Path] = []
-    skipped: list[tuple[Path, str]] = []
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                parts = child.relative_to(path).parts
-                if any(part.startswith((".", "_")) for part in parts):
-                    continue
-                if not child.is_file():
-                    continue
-                reason = unsupported_reason(child)
-                if reason is None:
-                    found.append(child)
-                else:
-                    skipped.append((child, reason))
-        else:
-            found.append(path)
-    return found, skipped

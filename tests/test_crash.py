@@ -80,7 +80,7 @@ import rag.language; rag.language.detect("Warm the language model once, for ever
 assert len(os.listdir("/proc/self/task")) == 1, "the zygote must have no threads when it forks"
 print("ready", flush=True)
 for line in sys.stdin:
-    folder, log = line.rstrip("\n").split("\t")
+    *command, log = line.rstrip("\n").split("\t")
     pid = os.fork()
     if pid == 0:
         code = 99
@@ -88,7 +88,7 @@ for line in sys.stdin:
             os.setsid()
             fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
             os.dup2(fd, 1); os.dup2(fd, 2)
-            code = app.cli.main(["ingest", folder])
+            code = app.cli.main(command)
             atexit._run_exitfuncs()
         except BaseException:
             traceback.print_exc()
@@ -101,7 +101,7 @@ for line in sys.stdin:
 
 
 class Zygote:
-    """A process with Folio imported that forks one ``folio ingest`` per :meth:`start`."""
+    """A process with Folio imported that forks one ``folio ...`` command (``ingest FOLDER`` by default) per :meth:`start`."""
 
     def __init__(self, home: Path) -> None:
         env = environment(home) | {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
@@ -109,8 +109,8 @@ class Zygote:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.process.stdout.readline().strip() == "ready"
 
-    def start(self, folder: Path, log: Path) -> int:
-        self.process.stdin.write(f"{folder}\t{log}\n")
+    def start(self, folder: Path, log: Path, *, command: tuple[str, ...] = ("ingest",)) -> int:
+        self.process.stdin.write("\t".join([*command, str(folder), str(log)]) + "\n")
         self.process.stdin.flush()
         return int(self.process.stdout.readline())
 
@@ -144,14 +144,14 @@ def _member_alive(pid: str, pgid: int) -> bool:
     return int(fields[2]) == pgid and fields[0] != "Z"
 
 
-def open_and_check(home: Path) -> tuple[int, int]:
+def open_and_check(home: Path, *, collection: str = "default") -> tuple[int, int]:
     """Open the index as the app does and check it; returns (documents, pieces of work recovered)."""
     client = open_client(home / "index")
     manifest = Manifest(home / "manifest.sqlite3")
     try:
-        store = Store(client=client, manifest=manifest, collection="default", embedder=EMBEDDER, dim=DIM)
+        store = Store(client=client, manifest=manifest, collection=collection, embedder=EMBEDDER, dim=DIM)
         recovered = store.recover()
-        assert manifest.pending("default") == []
+        assert manifest.pending(collection).items() == []
         assert_consistent(store, manifest)
         if store.vectors.count():
             assert store.query(np.ones(DIM, dtype=np.float32), k=3), "the vector index answers"
@@ -174,7 +174,8 @@ def assert_consistent(store: Store, manifest: Manifest) -> None:
         assert keywords[doc.doc_id] == expected, f"{doc.name}: the keyword index disagrees with the manifest"
     assert set(chunks) <= set(documents), f"orphaned chunks of {set(chunks) - set(documents)}"
     assert set(keywords) <= set(documents), f"orphaned keyword rows of {set(keywords) - set(documents)}"
-    published = {r.doc_id: r for r in replica.published(replica.open_published(store._client, 'default', create=False))}
+    published = {r.doc_id: r for r in
+                 replica.published(replica.open_published(store._client, store.collection_name, create=False))}
     assert published == documents, "the published document list (for replicas) disagrees with the manifest"
 
 
@@ -216,15 +217,20 @@ def test_kill_9_at_random_moments_never_leaves_a_half_document(tmp_path):
 
 
 def kill_runs(zygote: Zygote, folder: Path, home: Path, versions: list[int], duration: float,
-              log: Path) -> tuple[int, int, int]:
-    """Rewrite half the files, start a run, SIGKILL it after a random delay, check; until KILLS kills."""
+              log: Path, *, kills_wanted: int = KILLS, change=None, command: tuple[str, ...] = ("ingest",),
+              collection: str = "default") -> tuple[int, int, int]:
+    """Change the files (by default: rewrite half of them), start a run, SIGKILL it after a random delay,
+    check; until ``kills_wanted`` kills."""
     rng = random.Random(SEED)
     kills = finished = mid_write = 0
-    while kills < KILLS:
-        for index in rng.sample(range(10), 5):
-            versions[index] += 1
-            write_file(folder, index, versions[index])
-        pid = zygote.start(folder, log)
+    while kills < kills_wanted:
+        if change is not None:
+            change(rng)
+        else:
+            for index in rng.sample(range(10), 5):
+                versions[index] += 1
+                write_file(folder, index, versions[index])
+        pid = zygote.start(folder, log, command=command)
         time.sleep(rng.uniform(0.0, duration))
         if not zygote.finished():
             os.kill(pid, signal.SIGKILL)
@@ -233,8 +239,73 @@ def kill_runs(zygote: Zygote, folder: Path, home: Path, versions: list[int], dur
         assert "Traceback" not in log.read_text(), log.read_text()
         assert_no_leftovers(pid)
         kills, finished = kills + (code != 0), finished + (code == 0)
-        mid_write += open_and_check(home)[1] > 0
+        mid_write += open_and_check(home, collection=collection)[1] > 0
     return kills, finished, mid_write
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses fork and /proc")
+def test_kill_9_during_folder_syncs_then_the_next_pass_finishes_the_job(tmp_path):
+    """`folio watch FOLDER --once` killed at random moments while files are rewritten, renamed, moved into a
+    subfolder, deleted and created between runs: never a half document, and a last pass matches the folder."""
+    folder, home = tmp_path / "docs", tmp_path / "home"
+    (folder / "sub").mkdir(parents=True)
+    versions = [0] * 10
+    for index in range(10):
+        write_file(folder, index, 0)
+
+    def change(rng: random.Random) -> None:
+        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        for path in rng.sample(files, 3):  # rewritten
+            index = int("".join(ch for ch in path.stem if ch.isdigit()))
+            versions[index] += 1
+            write_file(folder, index, versions[index])
+            written = next(folder.glob(f"doc{index}.*"))
+            if written != path:  # write_file writes at the top level: keep the file where it was
+                written.replace(path)
+        mover = rng.choice(sorted(p for p in folder.rglob("*") if p.is_file()))
+        target = (folder if mover.parent != folder else folder / "sub") / mover.name
+        mover.replace(target)  # moved: should follow without being embedded again
+        gone = rng.choice(sorted(p for p in folder.rglob("*") if p.is_file()))
+        index = int("".join(ch for ch in gone.stem if ch.isdigit()))
+        gone.unlink()  # deleted, and a new version written beside the others
+        versions[index] += 1
+        write_file(folder, index, versions[index])
+        old = time.time() - 60  # old enough to be read at once (files younger than 2 s are "still being written")
+        for path in folder.rglob("*"):
+            os.utime(path, (old, old))
+
+    change(random.Random(1))
+    first = subprocess.run([sys.executable, "-m", "app.cli", "watch", str(folder), "--once"], cwd=REPO,
+                           env=environment(home), capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    started = time.monotonic()
+    second = subprocess.run([sys.executable, "-m", "app.cli", "watch", str(folder), "--once"], cwd=REPO,
+                            env=environment(home), capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0 and "0 added, 0 replaced, 10 unchanged" in second.stdout, second.stdout
+    zygote = Zygote(home)
+    try:
+        change(random.Random(2))
+        zygote.start(folder, tmp_path / "log", command=("watch", "--once"))
+        assert zygote.exit_code() == 0, (tmp_path / "log").read_text()
+        duration = time.monotonic() - started
+        kills, finished, mid_write = kill_runs(zygote, folder, home, versions, duration, tmp_path / "log",
+                                               kills_wanted=KILLS // 5, change=change, command=("watch", "--once"))
+    finally:
+        zygote.close()
+    print(f"\n{kills} kills during folder passes survived ({mid_write} left work that recover() undid), "
+          f"{finished} passes finished before their kill")
+
+    last = subprocess.run([sys.executable, "-m", "app.cli", "watch", str(folder), "--once"], cwd=REPO,
+                          env=environment(home), capture_output=True, text=True, timeout=300)
+    assert last.returncode == 0, last.stderr
+    assert open_and_check(home)[1] == 0
+    manifest = Manifest(home / "manifest.sqlite3")
+    try:
+        expected = {"docs/" + p.relative_to(folder).as_posix(): sha256_of(p) for p in folder.rglob("*") if p.is_file()}
+        assert {d.name: d.sha256 for d in manifest.documents("default")} == expected, "the last pass matches the folder"
+    finally:
+        manifest.close()
 
 
 # -- repairs: `folio doctor --check` on an index damaged on purpose --------------------------------
@@ -290,7 +361,7 @@ def test_doctor_check_repairs_a_damaged_index_and_says_what_to_ingest_again(tmp_
 
     client, manifest = open_client(folio_home / "index"), Manifest(folio_home / "manifest.sqlite3")
     store = Store(client=client, manifest=manifest, collection="default", embedder=EMBEDDER, dim=DIM)
-    a_sha = manifest.get("default", a["doc_id"]).sha256
+    a_sha = manifest.find("default", a["doc_id"]).sha256
     chroma = store.vectors._collection
     chroma.delete(ids=[chunk_id_for(a["doc_id"], a_sha, 1)])  # a chunk lost
     vector = [[1.0] + [0.0] * (DIM - 1)]

@@ -9,7 +9,8 @@ import pytest
 
 from core.errors import DocumentError, UnsupportedFileError
 from rag.ingest import ingest
-from rag.loading import discover, discover_all, is_supported, load, sniff, unsupported_reason
+from rag.library import discover
+from rag.loading import is_supported, load, sniff, unsupported_reason
 from rag.retrieval import search
 from tests.docs_factory import make_pdf
 from tests.formats_factory import make_eml, make_ods, make_xlsx, pandoc
@@ -223,7 +224,7 @@ def test_which_files_are_supported_and_why_not(tmp_path):
     for name in ("a.pptx", "b.numbers", "c.csv", "setup.exe"):
         (tmp_path / "docs" / name).write_bytes(b"x")
     (tmp_path / "docs" / ".hidden.exe").write_bytes(b"x")
-    found, skipped = discover_all([tmp_path / "docs"])
-    assert [p.name for p in found] == ["a.pptx", "c.csv"] == [p.name for p in discover([tmp_path / "docs"])]
+    found, skipped = discover([tmp_path / "docs"])
+    assert [name for _, name in found] == ["a.pptx", "c.csv"]
     assert [(p.name, reason.split(" are ")[0]) for p, reason in skipped] == [
         ("b.numbers", "files of type '.numbers'"), ("setup.exe", "files of type '.exe'")]

@@ -157,7 +157,7 @@ def test_recovery_after_a_crash_between_add_and_commit(tmp_path, embedder):
     (tmp_path / "a.txt").write_text("Trains are cleaned every night.")
     document = load(tmp_path / "a.txt")
     chunks = chunk_document(document, token_length=embedder.token_length)
-    store._manifest.begin("default", doc_id=document.doc_id, sha256=document.sha256, old_sha256=None)
+    store._manifest.pending("default").begin(document.doc_id, sha256=document.sha256, old_sha256=None)
     store.vectors.add(chunks, embedder.embed_passages([c.text for c in chunks]))  # ... and then the process dies
     assert store.vectors.count() == len(chunks) and store.documents() == []
 
@@ -176,18 +176,19 @@ def test_mixing_embedders_in_one_collection_is_refused(tmp_path):
 
 
 def test_results_come_in_the_files_order_while_the_next_file_is_read_ahead(tmp_path, store, embedder):
-    names = []
+    names, folder = [], tmp_path / "docs"
+    folder.mkdir()
     for number in range(6):
-        path = tmp_path / f"{number}-{'bad' if number % 3 == 1 else 'good'}.txt"
+        path = folder / f"{number}-{'bad' if number % 3 == 1 else 'good'}.txt"
         path.write_text("" if number % 3 == 1 else f"Depot {number} opens at {number + 6} o'clock.\n" * 40)
         names.append(path.name)
     seen = []
-    results = list(ingest([tmp_path], store=store, embedder=embedder,
+    results = list(ingest([folder], store=store, embedder=embedder,
                           on_file=lambda done, total, name: seen.append((done, total, name))))
     assert [r.name for r in results] == names == [name for _, _, name in seen]
     assert [r.status for r in results] == ["added", "failed", "added", "added", "failed", "added"]
     assert [done for done, _, _ in seen] == list(range(6)) and {total for _, total, _ in seen} == {6}
-    assert [r.status for r in ingest([tmp_path], store=store, embedder=embedder)][:1] == ["unchanged"]
+    assert [r.status for r in ingest([folder], store=store, embedder=embedder)][:1] == ["unchanged"]
 
 
 def test_the_default_embedder_gives_the_same_vectors_on_one_thread_and_on_several():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import DocumentError, UnsupportedFileError
-from rag.loading import discover, load
+from rag.loading import load
 from tests.docs_factory import (make_blank_scan_pdf, make_docx, make_encrypted_pdf, make_kerned_pdf, make_pdf,
                                 make_positioned_pdf, make_truncated_pdf)
 
@@ -96,21 +96,6 @@ def test_unsupported_type(tmp_path):
     (tmp_path / "sheet.numbers").write_bytes(b"PK")
     with pytest.raises(UnsupportedFileError, match="sheet.numbers: files of type '.numbers' are not supported"):
         load(tmp_path / "sheet.numbers")
-
-
-def test_discover_walks_folders_and_skips_hidden_and_unsupported(tmp_path):
-    (tmp_path / "a.md").write_text("A")
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "b.txt").write_text("B")
-    (tmp_path / "sub" / "c.jsonl").write_text("{}")
-    (tmp_path / ".hidden").mkdir()
-    (tmp_path / ".hidden" / "d.txt").write_text("D")
-    (tmp_path / "_build").mkdir()
-    (tmp_path / "_build" / "e.txt").write_text("E")
-    explicit = tmp_path / "x.numbers"
-    explicit.write_text("x")
-    assert [p.name for p in discover([tmp_path / "a.md", tmp_path / "sub", explicit])] == ["a.md", "b.txt", "x.numbers"]
-    assert [p.name for p in discover([tmp_path])] == ["a.md", "b.txt", "x.numbers"][:2]
 
 
 def test_the_content_decides_the_format_when_the_extension_is_wrong(tmp_path):

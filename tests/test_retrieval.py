@@ -22,7 +22,8 @@ def sample_store(tmp_path_factory, embedder):
     store = Store(client=open_client(home / "index"), manifest=Manifest(home / "m.sqlite3"), collection="default",
                   embedder=embedder.name, dim=embedder.dim)
     results = list(ingest([SAMPLE_DOCS], store=store, embedder=embedder))
-    assert all(r.status == "added" for r in results), [r.message for r in results]
+    assert [r.name for r in results if r.status != "added"] == ["eval.jsonl"], [r.message for r in results]
+    assert results[0].status == "skipped" and "'.jsonl' are not supported" in results[0].reason
     return store
 
 

@@ -88,16 +88,19 @@ def served(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def fake(tmp_path_factory):
-    """The page over a fake chat model, served from this process: (url, folio)."""
+    """The page over a fake chat model, with a folder watcher, served from this process: (url, folio)."""
     from app.factory import build
+    from app.folders import FolderWatcher
     from core.chat import FakeChatModel
 
     home = tmp_path_factory.mktemp("fake") / "home"
     folio = build(Settings.for_tests(home, embedder="fake-hash-64"), chat=FakeChatModel())
+    watcher = FolderWatcher(folio, settle_s=0.3)
     try:
-        with in_process_app(folio) as url:
+        with in_process_app(folio, watcher=watcher) as url:
             yield url, folio
     finally:
+        watcher.stop()
         folio.close()
 
 
@@ -477,6 +480,80 @@ def test_collections_scope_delete_and_reindex(fake, browser, files):
     expect(page.locator("#folio-collection input")).to_have_value("default")
     assert folio.documents("manuals") == [] and not (folio.settings.home / "files" / "manuals").exists()
     page.close()
+
+
+@pytest.mark.browser
+def test_a_watched_folder_is_followed_then_forgotten_with_its_documents(fake, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    url, folio = fake
+    folder = tmp_path / "manuals"
+    folder.mkdir()
+    (folder / "depots.txt").write_text(DEPOTS, encoding="utf-8")
+    (folder / "slides.key").write_bytes(b"not a format Folio reads")
+    page = new_page(browser)
+    _open(page, url)
+    page.locator("#folio-folders").get_by_text("Folders", exact=True).click()
+    page.locator("#folio-folder-path input, #folio-folder-path textarea").first.fill(str(folder))
+    page.get_by_role("button", name="Watch this folder", exact=True).click()
+    expect(page.locator("#folio-folder-message")).to_contain_text(f"Watching {folder}")
+    status, table = page.locator("#folio-folder-status"), page.locator("#folio-documents")
+    expect(status).to_contain_text("1 folders watched: 1 files seen, 1 indexed, 0 pending, 0 failed.", timeout=30_000)
+    expect(table).to_contain_text("manuals/depots.txt")
+    assert [(f.path, f.collection) for f in folio.settings.folders] == [(folder.resolve(), "default")]
+    assert "folders" in (folio.settings.home / "folio.toml").read_text()
+
+    (folder / "depots.txt").rename(folder / "depots-2026.txt")  # renamed on disk: the table follows
+    expect(table).to_contain_text("manuals/depots-2026.txt", timeout=30_000)
+    expect(table).not_to_contain_text("manuals/depots.txt")
+    [record] = folio.store().documents(origin=str(folder.resolve()))
+    assert record.name == "manuals/depots-2026.txt"
+
+    choose(page, "folio-folder-pick", f"{folder.resolve()} → default")
+    page.get_by_role("button", name="Stop watching, and remove its documents", exact=True).click()
+    expect(page.locator("#folio-folder-message")).to_contain_text("1 of its documents were removed")
+    expect(table).not_to_contain_text("manuals/")
+    expect(status).to_contain_text("No folder is watched yet.")
+    assert folio.settings.folders == () and folio.store().documents(origin=str(folder.resolve())) == []
+    page.close()
+
+
+@pytest.mark.browser
+def test_a_big_library_is_shown_a_page_at_a_time_and_filtered_by_name(fake, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    from app import service
+
+    url, folio = fake
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for number in range(120):
+        (folder / f"note-{number:03d}.txt").write_text(f"Note {number}: depot {number} opens at {number % 12} a.m.")
+    assert {r.status for r in service.ingest_paths(folio, [folder])} == {"added"}
+    try:
+        page = new_page(browser)
+        _open(page, url)
+        summary, table = page.locator("#folio-library-summary"), page.locator("#folio-documents")
+        total = folio.store().count()  # 120, and whatever the module's other tests left in the library
+        expect(summary).to_contain_text(f"{total} documents")
+        expect(summary).to_contain_text(f"(page 1 of {-(-total // 50)})")
+        filter_box = page.locator("#folio-doc-filter input, #folio-doc-filter textarea").first
+        filter_box.fill("note-")
+        expect(summary).to_contain_text("120 of them match “note-”. (page 1 of 3)")
+        expect(table).to_contain_text("note-000.txt")  # (the table draws only the rows in view)
+        page.get_by_role("button", name="Next ▶", exact=True).click()
+        expect(summary).to_contain_text("(page 2 of 3)")
+        expect(table).to_contain_text("note-050.txt")
+        expect(table).not_to_contain_text("note-000.txt")
+        filter_box.fill("note-11")
+        expect(summary).to_contain_text("10 of them match “note-11”.")
+        expect(table).to_contain_text("note-110.txt")
+        expect(table).to_contain_text("note-119.txt")
+        expect(table).not_to_contain_text("note-050.txt")
+        page.close()
+    finally:
+        for record in folio.store().documents(match="note-"):
+            folio.store().remove(record.doc_id)
 
 
 @pytest.mark.browser

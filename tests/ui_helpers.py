@@ -75,12 +75,12 @@ def choose(page, elem_id: str, option: str) -> None:
 
 
 @contextmanager
-def in_process_app(folio):
+def in_process_app(folio, *, watcher=None):
     """The page of ``folio`` served from this process on a free port (for fast tests with fakes); yields the URL."""
     from app.ui import build_ui
     from app.web import launch_options
 
-    demo = build_ui(folio)
+    demo = build_ui(folio, watcher=watcher)
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
                 **launch_options(folio.settings))

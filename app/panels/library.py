@@ -14,8 +14,11 @@ from app.ui_render import documents_frame, escape_text, results_frame
 from core.errors import FolioError
 
 
+PAGE_SIZE = 50  # documents per page of the table
+
+
 class LibraryPanel:
-    """What the library's buttons, table and collection picker do."""
+    """What the library's upload, table (a page at a time, filtered by name), Delete and Re-index do."""
 
     def __init__(self, folio: Folio) -> None:
         self.folio = folio
@@ -36,29 +39,45 @@ class LibraryPanel:
         # The stored path means nothing to the user (and API clients would take it for a file).
         return [{k: v for k, v in r.as_dict().items() if k != "path"} for r in results]
 
-    def library(self, results: list[dict] | None, collection: str | None, ui: str = "en") -> tuple:
+    def library(self, results: list[dict] | None, collection: str | None, ui: str = "en", match: str = "",
+                page: int = 1) -> tuple:
         """After an upload: the per-file results, an emptied upload area, and the refreshed library."""
-        return (results_frame(results or [], language=ui), None, *self.refresh(collection, ui))
+        return (results_frame(results or [], language=ui), None, *self.refresh(collection, ui, match, page))
 
-    def refresh(self, collection: str | None, ui: str = "en", keep: str | None = None) -> tuple:
-        """The documents table, the choices of the Delete/Re-index picker (``keep`` stays picked) and of the scope."""
+    def refresh(self, collection: str | None, ui: str = "en", match: str = "", page: int = 1,
+                keep: str | None = None) -> tuple:
+        """One page of the documents table (names holding ``match``), the choices of the Delete/Re-index picker
+        (``keep`` stays picked) and of the scope (that page's documents), the summary, and the page number."""
         store = self.folio.store(collection or None)
-        records = store.documents()
+        match = (match or "").strip()
+        total, shown = store.count(), store.count(match=match)
+        pages = max(1, -(-shown // PAGE_SIZE))
+        page = min(max(1, int(page or 1)), pages)
+        records = store.documents(match=match, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         names = [r.name for r in records]
-        summary = t(ui, "library_summary").format(collection=escape_text(store.collection_name), documents=len(records),
-                                                  passages=sum(r.chunks for r in records))
+        summary = t(ui, "library_summary").format(collection=escape_text(store.collection_name), documents=total,
+                                                  passages=store.vectors.count())
+        if match:
+            summary += " " + t(ui, "library_matching").format(shown=shown, match=escape_text(match))
+        if pages > 1:
+            summary += f" ({t(ui, 'page_of').format(page=page, pages=pages)})"
         return (documents_frame(records, language=ui), gr.update(choices=names, value=keep if keep in names else None),
-                gr.update(choices=names, value=[]), summary)
+                gr.update(choices=names, value=[]), summary, page)
+
+    def turn(self, collection: str | None, ui: str, match: str, page: int, step: int) -> tuple:
+        """The previous (``step=-1``) or next page of the table."""
+        return self.refresh(collection, ui, match, int(page or 1) + step)
 
     @user_errors
-    def remove(self, name: str | None, collection: str | None, ui: str = "en") -> tuple:
+    def remove(self, name: str | None, collection: str | None, ui: str = "en", match: str = "", page: int = 1) -> tuple:
         if not name:
             raise FolioError(t(ui, "choose_document"))
         record = service.remove_document(self.folio, name, collection=collection or None)
-        return (t(ui, "removed").format(name=escape_text(record.name)), *self.refresh(collection, ui))
+        return (t(ui, "removed").format(name=escape_text(record.name)), *self.refresh(collection, ui, match, page))
 
     @user_errors
-    def reindex(self, name: str | None, collection: str | None, ui: str = "en") -> tuple:
+    def reindex(self, name: str | None, collection: str | None, ui: str = "en", match: str = "",
+                page: int = 1) -> tuple:
         if not name:
             raise FolioError(t(ui, "choose_document"))
         result = service.reindex_document(self.folio, name, collection=collection or None)
@@ -70,33 +89,9 @@ class LibraryPanel:
         else:
             message = t(ui, "reindexed").format(name=shown, status=t(ui, f"status_{result.status}"),
                                                 path=escape_text(result.path))
-        return (message, *self.refresh(collection, ui, keep=name))
+        return (message, *self.refresh(collection, ui, match, page, keep=name))
 
     def pick_row(self, event: gr.SelectData) -> str | None:
         """A click on a row of the documents table picks that document."""
         row = getattr(event, "row_value", None)
         return row[0] if row else None
-
-    # collections ----------------------------------------------------------------------------
-    def collections(self, current: str | None = None) -> dict:
-        names = service.collection_names(self.folio)
-        value = current if current in names else self.folio.settings.collection
-        return gr.update(choices=names, value=value)
-
-    @user_errors
-    def create_collection(self, name: str) -> tuple:
-        created = service.create_collection(self.folio, name)
-        return self.collections(created), ""
-
-    def ask_drop(self, collection: str, ui: str = "en") -> tuple:
-        count = len(self.folio.documents(collection))
-        return gr.update(visible=True), t(ui, "confirm_drop").format(collection=escape_text(collection), documents=count)
-
-    @user_errors
-    def drop(self, collection: str, ui: str = "en") -> tuple:
-        count = service.drop_collection(self.folio, collection)
-        message = t(ui, "dropped").format(collection=escape_text(collection), documents=count)
-        return gr.update(visible=False), self.collections(), message
-
-    def cancel_drop(self) -> dict:
-        return gr.update(visible=False)

@@ -7,12 +7,12 @@ any pending work a crash left behind (see :meth:`rag.index.store.Store.recover`)
 
 >>> import tempfile, pathlib
 >>> m = Manifest(pathlib.Path(tempfile.mkdtemp()) / "m.sqlite3")
->>> m.begin("default", doc_id="d-1", sha256="aa", old_sha256=None)
+>>> m.pending("default").begin("d-1", sha256="aa", old_sha256=None)
 >>> m.commit("default", DocumentRecord(doc_id="d-1", name="a.txt", path="/a.txt", sha256="aa", pages=1,
 ...          chunks=3, language="en", added_at="2026-01-01T00:00:00Z"), chunks=[])
->>> m.abandon("default", "d-1")
->>> [r.name for r in m.documents("default")], m.pending("default")
-(['a.txt'], [])
+>>> m.pending("default").done("d-1")
+>>> [r.name for r in m.documents("default")], m.pending("default").items(), m.find("default", "a.txt").doc_id
+(['a.txt'], [], 'd-1')
 
 The keyword index (:mod:`rag.index.keyword`) lives in the same file: a document's keyword rows are
 written and deleted in the same transaction as its row, and :meth:`Manifest.keywords` hands out one
@@ -36,25 +36,48 @@ from rag.documents import Chunk
 from rag.index import keyword
 from rag.index.upgrade import folio_version, upgrade
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+_RECORD_COLUMNS = "doc_id, name, path, sha256, pages, chunks, language, added_at, origin, size, mtime_ns"
+
+
+def _add_origin_and_file_state(db: sqlite3.Connection) -> None:
+    """Schema 2 → 3: where each document came from (a watched folder), and its file's size and mtime then."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(documents)")}
+    for column in ("origin TEXT NOT NULL DEFAULT ''", "size INTEGER NOT NULL DEFAULT 0",
+                   "mtime_ns INTEGER NOT NULL DEFAULT 0"):
+        if have and column.split()[0] not in have:
+            db.execute(f"ALTER TABLE documents ADD COLUMN {column}")
+
+
 # How to bring a manifest from schema N to N + 1 (run inside one transaction).
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: keyword.move_into_ranges}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: keyword.move_into_ranges,
+                                                               2: _add_origin_and_file_state}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     collection TEXT NOT NULL, doc_id TEXT NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL,
     sha256 TEXT NOT NULL, pages INTEGER NOT NULL, chunks INTEGER NOT NULL, language TEXT NOT NULL,
-    added_at TEXT NOT NULL, PRIMARY KEY (collection, doc_id));
+    added_at TEXT NOT NULL, origin TEXT NOT NULL DEFAULT '', size INTEGER NOT NULL DEFAULT 0,
+    mtime_ns INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (collection, doc_id));
+CREATE INDEX IF NOT EXISTS documents_by_name ON documents (collection, name);
 CREATE TABLE IF NOT EXISTS pending (
     collection TEXT NOT NULL, doc_id TEXT NOT NULL, sha256 TEXT NOT NULL, old_sha256 TEXT,
     PRIMARY KEY (collection, doc_id));
+CREATE TABLE IF NOT EXISTS failures (
+    collection TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    reason TEXT NOT NULL, PRIMARY KEY (collection, path));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
 @dataclass(frozen=True)
 class DocumentRecord:
-    """What the manifest knows of one document."""
+    """What the manifest knows of one document.
+
+    ``origin`` is the watched folder it was synced from ('' for a file added by hand: a sync never
+    removes those); ``size`` and ``mtime_ns`` are its file's when it was read, so an unchanged file
+    is recognised without being hashed again.
+    """
 
     doc_id: str
     name: str
@@ -64,6 +87,9 @@ class DocumentRecord:
     chunks: int
     language: str
     added_at: str
+    origin: str = ""
+    size: int = 0
+    mtime_ns: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -74,6 +100,63 @@ class PendingWork:
     doc_id: str
     sha256: str
     old_sha256: str | None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A file of a watched folder that could not be indexed, as it was then: retried once it changes."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    reason: str
+
+
+class PendingLog:
+    """One collection's work in progress: chunks about to be written (or deleted) for a document.
+
+    Recovery after a crash (:meth:`rag.index.store.Store.recover`) reads it to undo what was interrupted.
+    """
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.Lock, collection: str) -> None:
+        self._db, self._lock, self.collection = db, lock, collection
+
+    def begin(self, doc_id: str, *, sha256: str, old_sha256: str | None) -> None:
+        """Record that chunks of ``doc_id`` at ``sha256`` are about to be written."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?)",
+                             (self.collection, doc_id, sha256, old_sha256))
+
+    def done(self, doc_id: str) -> None:
+        """Clear ``doc_id``'s entry: its work is finished, or undone."""
+        with self._lock:
+            self._db.execute("DELETE FROM pending WHERE collection=? AND doc_id=?", (self.collection, doc_id))
+
+    def items(self) -> list[PendingWork]:
+        rows = self._db.execute("SELECT doc_id, sha256, old_sha256 FROM pending WHERE collection=?", (self.collection,))
+        return [PendingWork(*row) for row in rows.fetchall()]
+
+
+class FailedFiles:
+    """The files of one collection's watched folders that failed, with their reason (reported once)."""
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.Lock, collection: str) -> None:
+        self._db, self._lock, self.collection = db, lock, collection
+
+    def all(self) -> dict[str, Failure]:
+        rows = self._db.execute("SELECT path, size, mtime_ns, reason FROM failures WHERE collection=?",
+                                (self.collection,)).fetchall()
+        return {row[0]: Failure(*row) for row in rows}
+
+    def record(self, failure: Failure) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO failures VALUES (?, ?, ?, ?, ?)",
+                             (self.collection, failure.path, failure.size, failure.mtime_ns, failure.reason))
+
+    def clear(self, paths: list[str]) -> None:
+        with self._lock:
+            self._db.executemany("DELETE FROM failures WHERE collection=? AND path=?",
+                                 [(self.collection, path) for path in paths])
 
 
 class Manifest:
@@ -132,22 +215,32 @@ class Manifest:
         """``collection``'s keyword rows: BM25 search, and the rows themselves for checks and repairs."""
         return keyword.KeywordRows(self._db, collection, transaction=self._transaction)
 
-    def documents(self, collection: str) -> list[DocumentRecord]:
-        rows = self._db.execute(
-            "SELECT doc_id, name, path, sha256, pages, chunks, language, added_at FROM documents "
-            "WHERE collection=? ORDER BY name", (collection,)).fetchall()
+    def pending(self, collection: str) -> PendingLog:
+        return PendingLog(self._db, self._lock, collection)
+
+    def failures(self, collection: str) -> FailedFiles:
+        return FailedFiles(self._db, self._lock, collection)
+
+    def documents(self, collection: str, *, match: str = "", limit: int | None = None, offset: int = 0,
+                  origin: str | None = None) -> list[DocumentRecord]:
+        """Documents by name; only names containing ``match`` (any case) and, if given, of one ``origin``."""
+        where, args = _filter(collection, match, origin)
+        rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM documents WHERE {where} ORDER BY name "
+                                f"LIMIT ? OFFSET ?", (*args, -1 if limit is None else limit, offset)).fetchall()
         return [DocumentRecord(*row) for row in rows]
 
-    def get(self, collection: str, doc_id: str) -> DocumentRecord | None:
-        row = self._db.execute(
-            "SELECT doc_id, name, path, sha256, pages, chunks, language, added_at FROM documents "
-            "WHERE collection=? AND doc_id=?", (collection, doc_id)).fetchone()
-        return DocumentRecord(*row) if row else None
+    def count(self, collection: str, *, match: str = "", origin: str | None = None) -> int:
+        where, args = _filter(collection, match, origin)
+        return int(self._db.execute(f"SELECT COUNT(*) FROM documents WHERE {where}", args).fetchone()[0])
 
-    def begin(self, collection: str, *, doc_id: str, sha256: str, old_sha256: str | None) -> None:
-        """Record that chunks of ``doc_id`` at ``sha256`` are about to be written."""
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?)", (collection, doc_id, sha256, old_sha256))
+    def find(self, collection: str, key: str) -> DocumentRecord | None:
+        """A document by id, else by name."""
+        for column in ("doc_id", "name"):
+            row = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM documents WHERE collection=? AND {column}=?",
+                                   (collection, key)).fetchone()
+            if row:
+                return DocumentRecord(*row)
+        return None
 
     def commit(self, collection: str, record: DocumentRecord, *, chunks: list[Chunk]) -> None:
         """The commit marker: the document row and its chunks' keyword rows replace the old ones, atomically.
@@ -157,14 +250,10 @@ class Manifest:
         with self._transaction() as db:
             keyword.delete(db, collection, record.doc_id)
             keyword.add(db, collection, chunks)
-            db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute(f"INSERT OR REPLACE INTO documents (collection, {_RECORD_COLUMNS}) "
+                       f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (collection, record.doc_id, record.name, record.path, record.sha256, record.pages,
-                        record.chunks, record.language, record.added_at))
-
-    def abandon(self, collection: str, doc_id: str) -> None:
-        """Clear ``doc_id``'s pending entry: its work is finished, or undone."""
-        with self._lock:
-            self._db.execute("DELETE FROM pending WHERE collection=? AND doc_id=?", (collection, doc_id))
+                        record.chunks, record.language, record.added_at, record.origin, record.size, record.mtime_ns))
 
     def remove(self, collection: str, doc_id: str) -> None:
         """Forget a document: its row, its keyword rows and its pending entry, in one transaction."""
@@ -172,10 +261,6 @@ class Manifest:
             keyword.delete(db, collection, doc_id)
             db.execute("DELETE FROM pending WHERE collection=? AND doc_id=?", (collection, doc_id))
             db.execute("DELETE FROM documents WHERE collection=? AND doc_id=?", (collection, doc_id))
-
-    def pending(self, collection: str) -> list[PendingWork]:
-        rows = self._db.execute("SELECT doc_id, sha256, old_sha256 FROM pending WHERE collection=?", (collection,))
-        return [PendingWork(*row) for row in rows.fetchall()]
 
     def collections(self) -> list[str]:
         rows = self._db.execute("SELECT DISTINCT collection FROM documents UNION SELECT DISTINCT collection FROM pending")
@@ -187,7 +272,20 @@ class Manifest:
             keyword.drop(db, collection)
             db.execute("DELETE FROM documents WHERE collection=?", (collection,))
             db.execute("DELETE FROM pending WHERE collection=?", (collection,))
+            db.execute("DELETE FROM failures WHERE collection=?", (collection,))
             db.execute("DELETE FROM meta WHERE key = ?", (f"embedder:{collection}",))
 
     def close(self) -> None:
         self._db.close()
+
+
+def _filter(collection: str, match: str, origin: str | None) -> tuple[str, tuple]:
+    """The WHERE clause (and its arguments) of a collection's documents whose name holds ``match``."""
+    where, args = "collection = ?", [collection]
+    if match:
+        where += " AND instr(lower(name), ?) > 0"
+        args.append(match.lower())
+    if origin is not None:
+        where += " AND origin = ?"
+        args.append(origin)
+    return where, tuple(args)

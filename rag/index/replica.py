@@ -86,7 +86,8 @@ def published(docs) -> list[DocumentRecord]:
     records: list[DocumentRecord] = []
     while docs is not None:
         page = docs.get(include=["metadatas"], limit=_PAGE, offset=len(records))
-        records.extend(DocumentRecord(**{f: meta[f] for f in _FIELDS}) for meta in page["metadatas"])
+        # A writer of an older Folio published fewer fields: the record's defaults fill them in.
+        records.extend(DocumentRecord(**{f: meta[f] for f in _FIELDS if f in meta}) for meta in page["metadatas"])
         if len(page["ids"]) < _PAGE:
             break
     return records

@@ -33,13 +33,13 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 import numpy as np
 
 from core.errors import FolioError, IndexMismatchError
-from rag.documents import Chunk, Document, Passage, chunk_id_for
+from rag.documents import Chunk, Document, Passage, chunk_id_for, doc_id_for
 from rag.index.replica import (ReadOnlyCollection, SyncPlan, open_published, plan_sync, publish, published, refuse,
                                republish, unpublish)
 from rag.index.manifest import SCHEMA_VERSION, DocumentRecord, Manifest
@@ -90,6 +90,9 @@ class Store:
         self.vectors = self._open_vectors()
         _check_recorded(self.vectors.metadata, manifest=manifest, collection=collection, embedder=embedder)
         self.keywords = manifest.keywords(collection)
+        self._pending = manifest.pending(collection)
+        self.failed_files = manifest.failures(collection)  # files of watched folders that failed (rag.sync)
+        self._writing = threading.RLock()  # one change at a time: uploads and a folder watcher share a store
         self._published = None if replica else open_published(client, collection, create=True)
 
     def _open_vectors(self) -> ChunkVectors:
@@ -110,74 +113,112 @@ class Store:
         return ChunkVectors(ReadOnlyCollection(collection), max_batch=self._max_batch)
 
     # -- documents ---------------------------------------------------------------------------
-    def documents(self) -> list[DocumentRecord]:
-        return self._manifest.documents(self.collection_name)
+    def documents(self, *, match: str = "", limit: int | None = None, offset: int = 0,
+                  origin: str | None = None) -> list[DocumentRecord]:
+        """The documents by name (those whose name holds ``match``; ``limit`` of them from ``offset``)."""
+        return self._manifest.documents(self.collection_name, match=match, limit=limit, offset=offset, origin=origin)
+
+    def count(self, *, match: str = "", origin: str | None = None) -> int:
+        return self._manifest.count(self.collection_name, match=match, origin=origin)
 
     def find(self, key: str) -> DocumentRecord | None:
         """A document by id or by name."""
-        return next((r for r in self.documents() if key in (r.doc_id, r.name)), None)
+        return self._manifest.find(self.collection_name, key)
 
     def put(self, document: Document, chunks: list[Chunk], vectors: np.ndarray) -> PutResult:
         """Add ``document`` (or replace its older version) atomically; unchanged content is not re-added."""
         self._refuse_in_replica()
-        old = self._manifest.get(self.collection_name, document.doc_id)
-        if old is not None and old.sha256 == document.sha256:
-            return PutResult("unchanged", old)
         if len(chunks) != len(vectors):
             raise ValueError("one vector per chunk is required")
-        self._manifest.begin(self.collection_name, doc_id=document.doc_id, sha256=document.sha256,
-                             old_sha256=old.sha256 if old else None)
+        with self._writing:
+            old = self._manifest.find(self.collection_name, document.doc_id)
+            if old is not None and old.sha256 == document.sha256:
+                return PutResult("unchanged", old)
+            record = DocumentRecord(doc_id=document.doc_id, name=document.name, path=document.path,
+                                    sha256=document.sha256, pages=document.page_count, chunks=len(chunks),
+                                    language=document.language, added_at=_now(), origin=document.origin,
+                                    size=document.size, mtime_ns=document.mtime_ns)
+            self._write(record, chunks, vectors, old=old)
+            return PutResult("replaced" if old else "added", record)
+
+    def move(self, key: str, *, name: str, path: str, size: int = 0, mtime_ns: int = 0) -> DocumentRecord:
+        """Give a document a new name and path (its file was renamed or moved) without embedding it again.
+
+        Its chunks are copied, vectors and all, under the new name's id, committed, and only then is the
+        old entry removed, each step crash-safe as in :meth:`put` and :meth:`remove`: a crash in between
+        leaves both, and the next sync of the folder removes the old one.
+        """
+        self._refuse_in_replica()
+        with self._writing:
+            old = self.find(key)
+            if old is None:
+                raise FolioError(f"No document '{key}' in collection '{self.collection_name}'; 'folio docs' lists them.")
+            doc_id = doc_id_for(name)
+            ids = [chunk_id_for(old.doc_id, old.sha256, i) for i in range(old.chunks)]
+            chunks, vectors = self.vectors.get_with_vectors(ids)
+            moved = [replace(c, doc_id=doc_id, source=name) for c in chunks]
+            record = replace(old, doc_id=doc_id, name=name, path=path, size=size or old.size,
+                             mtime_ns=mtime_ns or old.mtime_ns)
+            if doc_id == old.doc_id:  # the same name: only where the file lies changed
+                self._manifest.commit(self.collection_name, record, chunks=moved)
+                publish(self._published, [record])
+                return record
+            self._write(record, moved, vectors, old=self._manifest.find(self.collection_name, doc_id))
+            self.remove(old.doc_id)
+            return record
+
+    def _write(self, record: DocumentRecord, chunks: list[Chunk], vectors: np.ndarray, *,
+               old: DocumentRecord | None) -> None:
+        """Pending entry → new chunks added → manifest row committed → published → old version's chunks deleted."""
+        self._pending.begin(record.doc_id, sha256=record.sha256, old_sha256=old.sha256 if old else None)
         try:
             self.vectors.add(chunks, vectors)
         except BaseException:
-            self._delete_version(document.doc_id, document.sha256, len(chunks))
-            self._manifest.abandon(self.collection_name, document.doc_id)
+            self._delete_version(record.doc_id, record.sha256, len(chunks))
+            self._pending.done(record.doc_id)
             raise
-        record = DocumentRecord(doc_id=document.doc_id, name=document.name, path=document.path,
-                                sha256=document.sha256, pages=document.page_count, chunks=len(chunks),
-                                language=document.language,
-                                added_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
         self._manifest.commit(self.collection_name, record, chunks=chunks)
         publish(self._published, [record])
-        if old is not None:
+        if old is not None and old.sha256 != record.sha256:
             self._delete_version(old.doc_id, old.sha256, old.chunks)
-        self._manifest.abandon(self.collection_name, document.doc_id)
-        return PutResult("replaced" if old else "added", record)
+        self._pending.done(record.doc_id)
 
     def remove(self, key: str) -> DocumentRecord:
         """Delete a document (by id or name): its published record, its chunks, then its manifest entry."""
         self._refuse_in_replica()
-        record = self.find(key)
-        if record is None:
-            raise FolioError(f"No document '{key}' in collection '{self.collection_name}'; 'folio docs' lists them.")
-        self._manifest.begin(self.collection_name, doc_id=record.doc_id, sha256=REMOVING, old_sha256=record.sha256)
-        unpublish(self._published, [record.doc_id])
-        self._delete_version(record.doc_id, record.sha256, record.chunks)
-        self._manifest.remove(self.collection_name, record.doc_id)
-        return record
+        with self._writing:
+            record = self.find(key)
+            if record is None:
+                raise FolioError(f"No document '{key}' in collection '{self.collection_name}'; 'folio docs' lists them.")
+            self._pending.begin(record.doc_id, sha256=REMOVING, old_sha256=record.sha256)
+            unpublish(self._published, [record.doc_id])
+            self._delete_version(record.doc_id, record.sha256, record.chunks)
+            self._manifest.remove(self.collection_name, record.doc_id)
+            return record
 
     def recover(self) -> int:
         """Remove the chunks of work a crash interrupted and publish the manifest again (a replica:
         forget local pending rows and sync, touching nothing in Chroma); returns how many documents needed it."""
-        pending = self._manifest.pending(self.collection_name)
+        pending = self._pending.items()
         if self.replica:
             for work in pending:
-                self._manifest.abandon(self.collection_name, work.doc_id)
+                self._pending.done(work.doc_id)
             self.sync()
             return len(pending)
-        for work in pending:
-            committed = self._manifest.get(self.collection_name, work.doc_id)
-            if work.sha256 == REMOVING:
-                self.vectors.delete_document(work.doc_id)
-                self._manifest.remove(self.collection_name, work.doc_id)
-                continue
-            if committed is not None and committed.sha256 == work.sha256:
-                if work.old_sha256 and work.old_sha256 != work.sha256:
-                    self.vectors.delete_document(work.doc_id, sha256=work.old_sha256)
-            else:
-                self.vectors.delete_document(work.doc_id, sha256=work.sha256)
-            self._manifest.abandon(self.collection_name, work.doc_id)
-        republish(self._published, self.documents(), batch=self._max_batch)
+        with self._writing:
+            for work in pending:
+                committed = self._manifest.find(self.collection_name, work.doc_id)
+                if work.sha256 == REMOVING:
+                    self.vectors.delete_document(work.doc_id)
+                    self._manifest.remove(self.collection_name, work.doc_id)
+                    continue
+                if committed is not None and committed.sha256 == work.sha256:
+                    if work.old_sha256 and work.old_sha256 != work.sha256:
+                        self.vectors.delete_document(work.doc_id, sha256=work.old_sha256)
+                else:
+                    self.vectors.delete_document(work.doc_id, sha256=work.sha256)
+                self._pending.done(work.doc_id)
+            republish(self._published, self.documents(), batch=self._max_batch)
         return len(pending)
 
     def sync(self, *, older_than_s: float = 0.0) -> SyncPlan | None:
@@ -218,9 +259,10 @@ class Store:
     def drop(self) -> None:
         """Delete the whole collection: its manifest entries, its published list, its chunks."""
         self._refuse_in_replica()
-        self._manifest.drop_collection(self.collection_name)
-        self._client.delete_collection(self._published.name)
-        self._client.delete_collection(chunks_collection_name(self.collection_name))
+        with self._writing:
+            self._manifest.drop_collection(self.collection_name)
+            self._client.delete_collection(self._published.name)
+            self._client.delete_collection(chunks_collection_name(self.collection_name))
 
     # -- search --------------------------------------------------------------------------------
     def query(self, vector: np.ndarray, *, k: int, doc_ids: list[str] | None = None) -> list[Passage]:
@@ -246,6 +288,10 @@ class Store:
 
     def _delete_version(self, doc_id: str, sha256: str, chunks: int) -> None:
         self.vectors.delete([chunk_id_for(doc_id, sha256, i) for i in range(chunks)])
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _check_recorded(recorded: dict, *, manifest: Manifest, collection: str, embedder: str) -> None:

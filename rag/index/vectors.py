@@ -71,6 +71,16 @@ class ChunkVectors:
         return [Passage(chunk=chunk_from(text, meta), score=1.0 - float(distance))
                 for text, meta, distance in zip(result["documents"][0], result["metadatas"][0], result["distances"][0])]
 
+    def get_with_vectors(self, ids: list[str]) -> tuple[list[Chunk], np.ndarray]:
+        """The chunks of ``ids`` (all must be there), in that order, and their stored vectors."""
+        found = self._collection.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        by_id = {i: (chunk_from(t, m), e) for i, t, m, e in
+                 zip(found["ids"], found["documents"], found["metadatas"], found["embeddings"])}
+        missing = [i for i in ids if i not in by_id]
+        if missing:
+            raise KeyError(f"{len(missing)} chunks are not in the index (first: {missing[0]})")
+        return [by_id[i][0] for i in ids], np.asarray([by_id[i][1] for i in ids], dtype=np.float32)
+
     def get(self, ids: list[str]) -> dict[str, Chunk]:
         """The chunks of ``ids`` that are there, by id."""
         found = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
