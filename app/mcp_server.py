@@ -25,6 +25,7 @@ False
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -75,6 +76,13 @@ def argument_error(tool: str, error) -> str:
         return f"{tool}: the argument '{name}' is required."
     message = str(problem.get("msg", "invalid value")).rstrip(".")
     return f"{tool}: the argument '{name}' is wrong ({message[:1].lower() + message[1:]})."
+
+
+def check_ingest(allow_ingest: bool, folders: Sequence[Path]) -> None:
+    """Refuse ``--allow-ingest`` without the folders it may read from."""
+    if allow_ingest and not folders:
+        raise FolioError("--allow-ingest needs the folders it may read: set FOLIO_ALLOW_INGEST_FROM to them "
+                         f"(separated by '{os.pathsep}'), or allow_ingest_from in folio.toml.")
 
 
 class FolioTools:
@@ -220,9 +228,7 @@ def build_server(folio: Folio, *, allow_ingest: bool = False, ingest_from: Seque
     from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
     from pydantic import ValidationError
 
-    if allow_ingest and not ingest_from:
-        raise FolioError("--allow-ingest needs the folders it may read: set FOLIO_ALLOW_INGEST_FROM to them "
-                         "(separated by ':'), or allow_ingest_from in folio.toml.")
+    check_ingest(allow_ingest, ingest_from)
     tools = FolioTools(folio, ingest_from=ingest_from if allow_ingest else ())
 
     class FolioServer(MCPServer):
