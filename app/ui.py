@@ -140,11 +140,12 @@ def _chat_column(panels: Panels, texts: Texts) -> dict:
                                           min_width=140, elem_id="folio-answer-language"), label="answer_language")
         c["scope"] = texts(gr.Dropdown([], value=[], multiselect=True, label=t("en", "scope"), info=t("en", "scope_info"),
                                        scale=4, elem_id="folio-scope"), label="scope", info="scope_info")
-    with gr.Row(equal_height=True):
-        c["export"] = texts(gr.Button(t("en", "export"), size="sm", scale=1, min_width=100, elem_id="folio-export"),
+    with gr.Row(equal_height=False):
+        c["export"] = texts(gr.Button(t("en", "export"), size="sm", scale=0, min_width=120, elem_id="folio-export"),
                             value="export")
         c["export_files"] = texts(gr.File(label=t("en", "export_files"), file_count="multiple", interactive=False,
-                                          visible=False, scale=4, elem_id="folio-export-files"), label="export_files")
+                                          visible=False, scale=1, elem_id="folio-export-files"),
+                                  label="export_files")
     c["stats"] = gr.Markdown("", elem_id="folio-stats")
     c["meter"] = gr.HTML("", elem_id="folio-meter")
     texts(gr.Markdown(f"### {t('en', 'sources')}"), value=_heading("sources"))
