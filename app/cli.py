@@ -1,4 +1,4 @@
-"""The ``folio`` command: serve, ingest, docs, remove, search, ask, models, doctor, eval.
+"""The ``folio`` command: serve, ingest, docs, remove, search, ask, export, mcp, models, doctor, eval.
 
 Every command takes ``--json``. Exit status: 0 on success, 1 when any item failed, 2 on bad usage.
 Errors go to stderr as one plain sentence naming the file and the fix; this module is the one place
@@ -225,11 +225,51 @@ def cmd_ask(args: argparse.Namespace) -> int:
         folio.close()
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Ask the questions in turn as one conversation (each later one a follow-up) and export it."""
+    from app import export
+    from app.factory import build
+    from app.service import answer, doc_ids
+
+    folio = build(_settings(args))
+    try:
+        scope, history, answers = doc_ids(folio, args.doc), [], []
+        for question in args.questions:
+            result = answer(folio, question, language=args.language, history=history, doc_ids=scope)
+            answers.append(result)
+            history += [{"role": "user", "content": question}, {"role": "assistant", "content": result.text}]
+        info, collection = folio.chat.info, folio.store().collection_name
+        if args.to:
+            for path in export.write(answers, [Path(p) for p in args.to], model_info=info, collection=collection):
+                print(f"wrote {path}", file=sys.stderr if args.json else sys.stdout)
+        if args.json:
+            _print_json(export.as_json(answers, model_info=info, collection=collection))
+        elif not args.to:
+            print(export.markdown(answers, model_info=info, collection=collection), end="")
+        return EXIT_OK
+    finally:
+        folio.close()
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from app.factory import build
+    from app.mcp_server import check_ingest, serve_stdio
+
+    settings = _settings(args)
+    check_ingest(args.allow_ingest, settings.ingest_folders)  # before anything heavy is built
+    folio = build(settings, llm=False, writer=args.allow_ingest)  # the model loads on the first 'ask'
+    try:
+        return serve_stdio(folio, allow_ingest=args.allow_ingest)
+    finally:
+        folio.close()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from app.web import serve
 
-    settings = Settings.load(host=args.host, port=args.port, auth=args.auth)
-    return serve(settings)
+    settings = Settings.load(host=args.host, port=args.port, auth=args.auth, openai_api=args.openai or None,
+                             mcp=args.mcp or None)
+    return serve(settings, open_browser=args.open, allow_ingest=args.allow_ingest)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -280,6 +320,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default 7860)")
     p.add_argument("--auth", default=None, metavar="USER:PASSWORD", help="require this login (needed off localhost)")
+    p.add_argument("--openai", action="store_true", help="also serve an OpenAI-compatible API at /v1 (token: FOLIO_API_TOKEN)")
+    p.add_argument("--mcp", action="store_true", help="also serve MCP over HTTP at /mcp (token: FOLIO_API_TOKEN)")
+    p.add_argument("--allow-ingest", action="store_true",
+                   help="with --mcp: add the ingest tool, for files under FOLIO_ALLOW_INGEST_FROM")
+    p.add_argument("--open", action="store_true", help="open the app in your browser once it answers")
 
     p = command("ingest", cmd_ingest, "Add files or folders to the index.")
     p.add_argument("paths", nargs="+", metavar="PATH")
@@ -305,6 +350,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("question", metavar="QUESTION")
     p.add_argument("--language", default="auto", choices=["auto", *LANGUAGES], help="answer language (default: the question's)")
     p.add_argument("--doc", action="append", metavar="DOC", help="answer only from this document (id or name; repeatable)")
+
+    p = command("export", cmd_export, "Ask questions as one conversation and export it (Markdown, JSON).")
+    p.add_argument("questions", nargs="+", metavar="QUESTION", help="the questions, in order (later ones follow up)")
+    p.add_argument("--to", action="append", metavar="FILE", help="write to FILE: .json as JSON, else Markdown "
+                   "(repeatable; default: Markdown to stdout)")
+    p.add_argument("--language", default="auto", choices=["auto", *LANGUAGES], help="answer language (default: the question's)")
+    p.add_argument("--doc", action="append", metavar="DOC", help="answer only from this document (id or name; repeatable)")
+
+    p = command("mcp", cmd_mcp, "Serve the Model Context Protocol over stdio, for desktop assistants and editors.")
+    p.add_argument("--allow-ingest", action="store_true",
+                   help="add the ingest tool, for files under the folders of FOLIO_ALLOW_INGEST_FROM")
 
     p = command("models", cmd_models, "List, pull and plan models.", collection=False)
     models = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")

@@ -1047,6 +1047,42 @@ TEXTS: dict[str, dict[str, str]] = {
         "es": "{shown} coinciden con «{match}».",
         "it": "{shown} corrispondono a «{match}».",
     },
+    # -- integrations
+    "export": {
+        "en": "Export",
+        "fr": "Exporter",
+        "de": "Exportieren",
+        "es": "Exportar",
+        "it": "Esporta",
+    },
+    "export_files": {
+        "en": "This conversation (Markdown and JSON)",
+        "fr": "Cette conversation (Markdown et JSON)",
+        "de": "Dieses Gespräch (Markdown und JSON)",
+        "es": "Esta conversación (Markdown y JSON)",
+        "it": "Questa conversazione (Markdown e JSON)",
+    },
+    "nothing_to_export": {
+        "en": "There is nothing to export yet: ask a question first.",
+        "fr": "Il n'y a rien à exporter pour l'instant : posez d'abord une question.",
+        "de": "Es gibt noch nichts zu exportieren: Stellen Sie zuerst eine Frage.",
+        "es": "Todavía no hay nada que exportar: haga primero una pregunta.",
+        "it": "Non c'è ancora nulla da esportare: fai prima una domanda.",
+    },
+    "export_heading": {
+        "en": "Folio conversation",
+        "fr": "Conversation Folio",
+        "de": "Folio-Gespräch",
+        "es": "Conversación de Folio",
+        "it": "Conversazione Folio",
+    },
+    "export_meta": {
+        "en": "Exported {when} · collection {collection} · model {model}",
+        "fr": "Exportée le {when} · collection {collection} · modèle {model}",
+        "de": "Exportiert am {when} · Sammlung {collection} · Modell {model}",
+        "es": "Exportada el {when} · colección {collection} · modelo {model}",
+        "it": "Esportata il {when} · raccolta {collection} · modello {model}",
+    },
 }
 
 

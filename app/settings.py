@@ -68,6 +68,11 @@ class Settings:
     port: int = 7860
     auth: str = ""                      # "user:password" for the web app
     folders: tuple[WatchedFolder, ...] = ()  # watched while `folio serve` runs; FOLIO_FOLDERS: paths, os.pathsep apart
+    # integrations (app.openai_api, app.mcp_server)
+    openai_api: bool = False            # `serve` also answers /v1/models and /v1/chat/completions
+    mcp: bool = False                   # `serve` also speaks MCP over HTTP at /mcp
+    api_token: str = ""                 # bearer token for /v1 and /mcp; required when bound beyond loopback
+    allow_ingest_from: str = ""         # folders (os.pathsep-separated) MCP's ingest tool may read, with --allow-ingest
     sample_docs: Path = REPO_ROOT / "sample_docs"
 
     @property
@@ -81,6 +86,15 @@ class Settings:
     @property
     def models_dir(self) -> Path:
         return self.home / "models"
+
+    @property
+    def ingest_folders(self) -> tuple[Path, ...]:
+        """The folders of ``allow_ingest_from``, resolved (``~`` expanded).
+
+        >>> Settings(allow_ingest_from=os.pathsep.join(["/srv/docs", "", "/srv/mail"])).ingest_folders
+        (PosixPath('/srv/docs'), PosixPath('/srv/mail'))
+        """
+        return tuple(Path(p).expanduser().resolve() for p in self.allow_ingest_from.split(os.pathsep) if p.strip())
 
     @property
     def threads(self) -> int:
@@ -116,7 +130,7 @@ class Settings:
         return replace(self, **_typed(changes))
 
     def as_dict(self) -> dict:
-        secret = {"auth", "llm_api_key", "chroma_token"}
+        secret = {"auth", "llm_api_key", "chroma_token", "api_token"}
         return {f.name: (str(v) if isinstance(v := getattr(self, f.name), Path) else v) for f in fields(self)
                 if f.name not in secret} | {name: "set" if getattr(self, name) else "" for name in secret}
 

@@ -28,6 +28,7 @@ from app.panels.api import ApiEndpoints
 from app.panels.chat import ChatPanel, ChatSession
 from app.panels.collections import CollectionsPanel
 from app.panels.folders import FoldersPanel
+from app.panels.export import ExportPanel
 from app.panels.library import LibraryPanel
 from app.panels.models import ModelsPanel, ModelsReport
 from app.panels.settings import SettingsPanel
@@ -51,6 +52,7 @@ class Panels:
     models: ModelsPanel
     settings: SettingsPanel
     api: ApiEndpoints
+    export: ExportPanel
 
     @classmethod
     def of(cls, folio: Folio, *, models: ModelsReport | None = None, watcher: FolderWatcher | None = None) -> "Panels":
@@ -59,7 +61,7 @@ class Panels:
                    folders=None if watcher is None else FoldersPanel(folio, watcher, library),
                    chat=ChatPanel(folio),
                    models=ModelsPanel(folio, models or ModelsReport(folio.settings)), settings=SettingsPanel(folio),
-                   api=ApiEndpoints(folio))
+                   api=ApiEndpoints(folio), export=ExportPanel(folio))
 
 
 class Texts:
@@ -150,6 +152,12 @@ def _chat_column(panels: Panels, texts: Texts) -> dict:
                                           min_width=140, elem_id="folio-answer-language"), label="answer_language")
         c["scope"] = texts(gr.Dropdown([], value=[], multiselect=True, label=t("en", "scope"), info=t("en", "scope_info"),
                                        scale=4, elem_id="folio-scope"), label="scope", info="scope_info")
+    with gr.Row(equal_height=False):
+        c["export"] = texts(gr.Button(t("en", "export"), size="sm", scale=0, min_width=120, elem_id="folio-export"),
+                            value="export")
+        c["export_files"] = texts(gr.File(label=t("en", "export_files"), file_count="multiple", interactive=False,
+                                          visible=False, scale=1, elem_id="folio-export-files"),
+                                  label="export_files")
     c["stats"] = gr.Markdown("", elem_id="folio-stats")
     c["meter"] = gr.HTML("", elem_id="folio-meter")
     texts(gr.Markdown(f"### {t('en', 'sources')}"), value=_heading("sources"))
@@ -329,3 +337,4 @@ def _wire_chat(panels: Panels, c: dict, collection: gr.Dropdown, ui: gr.Dropdown
     c["chatbot"].clear(chat.clear, c["session"], [c["chatbot"], c["sources"], c["stats"], c["meter"], c["pick"]],
                        queue=False, **PRIVATE)
     c["pick"].change(chat.preview, [c["pick"], c["session"], ui], [c["image"], c["page"]], **PRIVATE)
+    c["export"].click(panels.export.export, [c["session"], collection, ui], c["export_files"], **PRIVATE)

@@ -79,14 +79,22 @@ class RequestGuard:
         await self.app(scope, receive, send)
 
 
-def launch_options(settings: Settings) -> dict:
-    """What every launch of the page passes to Gradio (``serve`` and the tests alike)."""
+def launch_options(settings: Settings, *, folio: Folio | None = None, allow_ingest: bool = False) -> dict:
+    """What every launch of the page passes to Gradio (``serve`` and the tests alike).
+
+    With ``folio``, the APIs the settings ask for (``openai_api``, ``mcp``) are mounted beside the page,
+    behind the same guard plus a bearer check (:mod:`app.integrations`).
+    """
     from starlette.middleware import Middleware
 
+    from app.integrations import app_kwargs
+
+    extra = app_kwargs(folio, settings, allow_ingest=allow_ingest) if folio is not None else {}
+    guard = [Middleware(RequestGuard, loopback_only=is_loopback(settings.host)), *extra.pop("middleware", [])]
     return {"max_file_size": f"{settings.max_upload_mb}mb", "share": False, "ssr_mode": False, "pwa": False,
             "mcp_server": False, "footer_links": ["api", "settings"], "css": CSS,
             "theme": gr.themes.Default(font=THEME_FONTS, font_mono=MONO_FONTS),
-            "app_kwargs": {"middleware": [Middleware(RequestGuard, loopback_only=is_loopback(settings.host))]}}
+            "app_kwargs": {"middleware": guard, **extra}}
 
 
 # -- serving -------------------------------------------------------------------------------------
@@ -121,6 +129,21 @@ def check_exposure(*, host: str, auth: str) -> str | None:
             "put it behind HTTPS before using it beyond a trusted network).")
 
 
+def check_api_exposure(*, host: str, token: str, apis: list[str]) -> None:
+    """Refuse to offer an API (OpenAI-compatible, MCP) beyond loopback without a bearer token.
+
+    >>> check_api_exposure(host="127.0.0.1", token="", apis=["MCP server"])
+    >>> check_api_exposure(host="0.0.0.0", token="", apis=["MCP server"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    core.errors.FolioError: Refusing to serve the MCP server on 0.0.0.0 without a token, because anyone on ...
+    """
+    if apis and not is_loopback(host) and not token:
+        raise FolioError(f"Refusing to serve the {' and the '.join(apis)} on {host} without a token, because anyone "
+                         "on the network could read your documents; set FOLIO_API_TOKEN (or api_token in "
+                         "folio.toml) or keep --host 127.0.0.1.")
+
+
 def check_port_free(host: str, port: int) -> None:
     """Fail fast, before models load, when the host is unknown or another server already holds the port."""
     try:
@@ -136,9 +159,22 @@ def check_port_free(host: str, port: int) -> None:
                          "or choose another port with --port.") from None
 
 
-def serve(settings: Settings) -> int:
-    """Start the web app and block until it is stopped (Ctrl-C or SIGTERM); returns the exit status."""
+def serve(settings: Settings, *, open_browser: bool = False, allow_ingest: bool = False) -> int:
+    """Start the web app and block until it is stopped (Ctrl-C or SIGTERM); returns the exit status.
+
+    ``open_browser`` opens the page in the user's browser once it answers (``--open``); ``allow_ingest``
+    adds MCP's ``ingest`` tool when MCP is served (``--mcp --allow-ingest``).
+    """
+    from app.integrations import apis_of
+
     warning = check_exposure(host=settings.host, auth=settings.auth)  # before anything heavy is built
+    check_api_exposure(host=settings.host, token=settings.api_token, apis=apis_of(settings))
+    if allow_ingest:
+        from app.mcp_server import check_ingest
+
+        if not settings.mcp:
+            raise FolioError("--allow-ingest adds the ingest tool of the MCP server; add --mcp (or set FOLIO_MCP=1).")
+        check_ingest(allow_ingest, settings.ingest_folders)
     check_port_free(settings.host, settings.port)
     if warning:
         print(warning, file=sys.stderr)
@@ -154,8 +190,9 @@ def serve(settings: Settings) -> int:
         watcher = None if settings.replica else watch_saved_folders(folio)
         demo = build_ui(folio, models=models, watcher=watcher)
         _stop_on_sigterm()
+        _announce_apis(settings)
         demo.launch(server_name=settings.host, server_port=settings.port, auth=parse_auth(settings.auth),
-                    **launch_options(settings))
+                    inbrowser=open_browser, **launch_options(settings, folio=folio, allow_ingest=allow_ingest))
     finally:
         if watcher is not None:
             watcher.stop()
@@ -182,6 +219,14 @@ def _index_samples(folio: Folio) -> None:
     added = sum(r.status != "failed" for r in results)
     print(f"Indexed {added} sample files from {folio.settings.sample_docs} in {time.perf_counter() - started:.1f} s"
           + (f" ({len(results) - added} failed)" if len(results) > added else "") + ".", flush=True)
+
+
+def _announce_apis(settings: Settings) -> None:
+    base = f"http://{settings.host if ':' not in settings.host else f'[{settings.host}]'}:{settings.port}"
+    if settings.openai_api:
+        print(f"OpenAI-compatible API at {base}/v1 (models: folio, folio/<collection>).", flush=True)
+    if settings.mcp:
+        print(f"MCP server (streamable HTTP) at {base}/mcp.", flush=True)
 
 
 def _stop_on_sigterm() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,12 +24,12 @@ START_TIMEOUT_S = 120
 
 
 @contextmanager
-def folio_server(tmp_path: Path, *, env: dict[str, str]):
-    """Start ``python -m app.cli serve`` on a free port; yield (url, log path); always stop it."""
+def folio_server(tmp_path: Path, *, env: dict[str, str], args: Sequence[str] = ()):
+    """Start ``python -m app.cli serve [args]`` on a free port; yield (url, log path); always stop it."""
     port = free_port()
     log = tmp_path / "serve.log"
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "GRADIO_ANALYTICS_ENABLED": "False", **env}
-    with running([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], port=port, log=log,
+    with running([sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args], port=port, log=log,
                  name="folio serve", timeout_s=START_TIMEOUT_S, cwd=REPO, env=full_env):
         yield f"http://127.0.0.1:{port}/", log
 

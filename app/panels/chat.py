@@ -23,20 +23,25 @@ class ChatSession:
     texts sent back to the model as history, a line of cited sources under each answer, and the last
     answer with its collection (for the page preview and "Regenerate")."""
 
-    def __init__(self, history: list[dict] | None = None, footers: list[str] | None = None) -> None:
+    def __init__(self, history: list[dict] | None = None, footers: list[str] | None = None,
+                 answers: list[Answer] | None = None) -> None:
         self.history: list[dict] = list(history or [])
         self.footers: list[str] = list(footers or [])
+        self.answers: list[Answer] = list(answers or [])  # each answer in full, for the export
         self.last: Answer | None = None
         self.last_collection: str | None = None
         self.stop = threading.Event()
 
     def __deepcopy__(self, memo: dict) -> "ChatSession":
         # gr.State deep-copies its initial value; an Event cannot be copied, so a copy gets a fresh one.
-        return ChatSession(history=copy.deepcopy(self.history, memo), footers=list(self.footers))
+        return ChatSession(history=copy.deepcopy(self.history, memo), footers=list(self.footers),
+                           answers=list(self.answers))
 
-    def remember(self, question: str, answer: str, footer: str = "") -> None:
+    def remember(self, question: str, answer: str, footer: str = "", *, full: Answer | None = None) -> None:
         self.history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
         self.footers.append(footer)
+        if full is not None:
+            self.answers.append(full)
 
     def forget_last(self) -> str | None:
         """Drop the last question and its answer (to ask it again); returns the question."""
@@ -45,12 +50,15 @@ class ChatSession:
         question = self.history[-2]["content"]
         del self.history[-2:]
         self.footers = self.footers[:-1]
+        if self.answers and self.answers[-1].question == question:
+            self.answers.pop()
         self.last = None
         return question
 
     def clear(self) -> None:
         self.history.clear()
         self.footers.clear()
+        self.answers.clear()
         self.last = None
 
     def shown(self) -> list[dict]:
@@ -99,7 +107,7 @@ class ChatPanel:
                 yield skip, skip, skip, escape_text(t(ui, event.stage).format(query=event.detail)), skip, skip
             elif isinstance(event, Done):
                 answer = event.answer
-                session.remember(question, answer.text, cited_footer(answer, language=ui))
+                session.remember(question, answer.text, cited_footer(answer, language=ui), full=answer)
                 session.last, session.last_collection = answer, collection  # the preview looks sources up there
                 cited = answer.citations.cited
                 choices = [(source_label(s, language=ui), s.n) for s in answer.sources]
