@@ -54,10 +54,22 @@ def diagnose(settings: Settings, *, check: bool = False) -> dict:
                 warnings.append(plan.summary)
         except FolioError as error:
             problems.append(str(error))
+    report["ocr"] = _ocr_dict(warnings)
     report["index"] = _index_dict(settings, problems, warnings, check=check)
     report["warnings"], report["problems"] = warnings, problems
     report["ok"] = not problems
     return report
+
+
+def _ocr_dict(warnings: list[str]) -> dict:
+    """Whether scanned pages can be read (Tesseract and its language packs); a warning when they can't all be."""
+    from rag import ocr
+
+    state = ocr.status()
+    if not state.available or state.missing:
+        warnings.append(state.message)
+    return {"available": state.available, "version": state.version, "languages": list(state.languages),
+            "missing": list(state.missing), "summary": state.message}
 
 
 def _hardware_dict(hw) -> dict:
@@ -154,6 +166,8 @@ def render(report: dict) -> str:
     lines.append(f"gpu offload {'supported by this llama-cpp-python build' if report['gpu_offload_supported'] else 'NOT supported by this llama-cpp-python build (CPU only)'}")
     if "plan" in report:
         lines.append(f"plan        {report['plan']['summary']}")
+    if "ocr" in report:
+        lines.append(f"ocr         {report['ocr']['summary']}")
     for name, c in report["index"].get("collections", {}).items():
         lines.append(f"collection  {name}: {c['documents']} documents, {c['chunks']} chunks")
     lines += _check_lines(report)

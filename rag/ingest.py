@@ -94,7 +94,9 @@ def ingest(paths: list[Path], *, store: Store, embedder: Embedder, chunk_tokens:
     (from the thread that reads ahead, possibly while the previous file is still embedding).
 
     The next file is read (hashed, and parsed in the worker process) while this one is embedded,
-    so parsing costs no wall time once the embedder is the slower stage.
+    so parsing costs no wall time once the embedder is the slower stage. Small documents are embedded
+    and written together, up to :data:`BATCH_CHUNKS` chunks (:func:`index_many`): a folder of
+    thousands of notes is not written one slow index write per note.
     """
     if names is None:
         named, skipped = discover([Path(p) for p in paths], exclude=exclude or ())
@@ -109,24 +111,47 @@ def ingest(paths: list[Path], *, store: Store, embedder: Embedder, chunk_tokens:
                         timeout_s=timeout_s, memory_mb=memory_mb, sha256=digests[position] if digests else None,
                         on_page=on_page, origin=origin)
 
+    def finish(waiting: list[tuple[Path, Document | IngestResult]]) -> Iterator[IngestResult]:
+        """Index the parsed documents of ``waiting`` together; yield every result in the files' order."""
+        indexed = iter(index_many([(d, p) for p, d in waiting if isinstance(d, Document)], store=store,
+                                  embedder=embedder, chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens))
+        for path, item in waiting:
+            result = item if isinstance(item, IngestResult) else next(indexed)
+            yield result
+            if result.status != "failed" and _is_mail(path):
+                yield from _attachments(path, result.name)
+        waiting.clear()
+
+    def _attachments(path: Path, mail: str) -> Iterator[IngestResult]:
+        names_now: set[str] = set()
+        for attached in attachments_of(path, mail=mail, store=store, embedder=embedder, chunk_tokens=chunk_tokens,
+                                       overlap_tokens=overlap_tokens, max_bytes=max_bytes, isolate=isolate,
+                                       timeout_s=timeout_s, memory_mb=memory_mb, on_page=on_page, origin=origin):
+            names_now.add(attached.name)
+            yield attached
+        yield from remove_attachments(store, mail=mail, keep=names_now)
+
+    waiting: list[tuple[Path, Document | IngestResult]] = []
+    size = 0  # characters of the documents waiting (a cheap stand-in for their chunks)
     ahead = _in_background(read, 0) if files else None
     for position, path in enumerate(files):
         current, ahead = ahead, _in_background(read, position + 1) if position + 1 < len(files) else None
         if on_file:
             on_file(position, len(files), file_names[position])
         item = current.result()
-        result = item if isinstance(item, IngestResult) else index_one(
-            item, path=path, store=store, embedder=embedder, chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens)
-        yield result
-        if result.status != "failed" and _is_mail(path):
-            names_now: set[str] = set()
-            for attached in attachments_of(path, mail=result.name, store=store, embedder=embedder,
-                                           chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens, max_bytes=max_bytes,
-                                           isolate=isolate, timeout_s=timeout_s, memory_mb=memory_mb, on_page=on_page,
-                                           origin=origin):
-                names_now.add(attached.name)
-                yield attached
-            yield from remove_attachments(store, mail=result.name, keep=names_now)
+        big = isinstance(item, Document) and item.char_count >= BATCH_CHARS
+        if big or isinstance(item, Document) and any(isinstance(d, Document) and d.doc_id == item.doc_id
+                                                     for _, d in waiting):
+            # A big document goes alone, after the small ones before it are in; the same name twice in one
+            # run: the second replaces the first.
+            yield from finish(waiting)
+            size = 0
+        waiting.append((path, item))
+        size += item.char_count if isinstance(item, Document) else 0
+        if size >= BATCH_CHARS or len(waiting) >= BATCH_DOCUMENTS or _is_mail(path):
+            yield from finish(waiting)
+            size = 0
+    yield from finish(waiting)
 
 
 def _in_background(fn: Callable, *args) -> Future:
@@ -174,6 +199,12 @@ def read_one(path: Path, *, name: str, store: Store, max_bytes: int, isolate: bo
                             reason=f"the file could not be parsed ({type(error).__name__}); it may be damaged")
 
 
+#: Small documents are indexed together until they hold about this much text (~256 chunks of 200 tokens)...
+BATCH_CHARS = 200_000
+#: ... or this many documents.
+BATCH_DOCUMENTS = 64
+
+
 def index_one(document: Document, *, path: Path, store: Store, embedder: Embedder, chunk_tokens: int,
               overlap_tokens: int) -> IngestResult:
     """Chunk, embed and commit one parsed document (atomically, see :meth:`rag.index.store.Store.put`).
@@ -181,20 +212,40 @@ def index_one(document: Document, *, path: Path, store: Store, embedder: Embedde
     An error of the embedder or of the index (a full disk, a Chroma server gone) fails this file, which
     leaves the index as it was, and the run goes on with the next one. Never raises, but for Ctrl-C.
     """
+    return index_many([(document, path)], store=store, embedder=embedder, chunk_tokens=chunk_tokens,
+                      overlap_tokens=overlap_tokens)[0]
+
+
+def index_many(documents: list[tuple[Document, Path]], *, store: Store, embedder: Embedder, chunk_tokens: int,
+               overlap_tokens: int) -> list[IngestResult]:
+    """Chunk and embed several parsed documents in one pass of the embedder and commit them in one write
+    (:meth:`rag.index.store.Store.put_many`); a result each, in order. If that fails, each document is
+    tried on its own, so one bad document fails alone and the others go in. Never raises, but for Ctrl-C."""
+    if not documents:
+        return []
     try:
-        chunks = chunk_document(document, token_length=embedder.token_length, chunk_tokens=chunk_tokens,
-                                overlap_tokens=overlap_tokens)
-        vectors = embedder.embed_passages([c.text for c in chunks])
-        result = store.put(document, chunks, vectors)
-    except FolioError as error:  # e.g. a replica's refusal, said as it is
-        return IngestResult(path=str(path), name=document.name, status="failed", reason=str(error).rstrip("."))
+        chunked = [chunk_document(d, token_length=embedder.token_length, chunk_tokens=chunk_tokens,
+                                  overlap_tokens=overlap_tokens) for d, _ in documents]
+        vectors = embedder.embed_passages([c.text for chunks in chunked for c in chunks])
+        items, start = [], 0
+        for (document, _), chunks in zip(documents, chunked):
+            items.append((document, chunks, vectors[start:start + len(chunks)]))
+            start += len(chunks)
+        results = store.put_many(items)
     except Exception as error:
+        if len(documents) > 1:
+            return [index_many([one], store=store, embedder=embedder, chunk_tokens=chunk_tokens,
+                               overlap_tokens=overlap_tokens)[0] for one in documents]
+        document, path = documents[0]
+        if isinstance(error, FolioError):  # e.g. a replica's refusal, said as it is
+            return [IngestResult(path=str(path), name=document.name, status="failed", reason=str(error).rstrip("."))]
         detail = _one_line(error)
-        return IngestResult(path=str(path), name=document.name, status="failed",
-                            reason=f"it could not be indexed ({type(error).__name__}{': ' + detail if detail else ''}); "
-                                   f"the index was left as it was, try again")
-    return IngestResult(path=str(path), name=document.name, status=result.status, pages=result.record.pages,
-                        chunks=result.record.chunks, language=result.record.language, doc_id=result.record.doc_id)
+        return [IngestResult(path=str(path), name=document.name, status="failed",
+                             reason=f"it could not be indexed ({type(error).__name__}{': ' + detail if detail else ''}); "
+                                    f"the index was left as it was, try again")]
+    return [IngestResult(path=str(path), name=document.name, status=r.status, pages=r.record.pages,
+                         chunks=r.record.chunks, language=r.record.language, doc_id=r.record.doc_id)
+            for (document, path), r in zip(documents, results)]
 
 
 MAX_MAIL_DEPTH = 3  # a mail attached to a mail attached to a mail: deeper attachments are not unpacked

@@ -59,7 +59,7 @@ def search(query: str, *, store: Store, embedder: Embedder, k: int = 5, doc_ids:
                                                language=language if language in LANGUAGES else "en")
     lists = []
     if mode in ("hybrid", "dense"):
-        lists.append(store.query(embedder.embed_query(query), k=depth, doc_ids=doc_ids))
+        lists.append(store.vectors.query(embedder.embed_query(query), k=depth, doc_ids=doc_ids))
     if keyword_hits is not None:
         lists.append(keyword_hits.result())
     ranked = fuse(lists[0], lists[1]) if len(lists) > 1 else lists[0]

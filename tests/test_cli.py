@@ -103,6 +103,15 @@ def test_doctor_says_which_models_and_that_the_gpu_is_not_used(capsys):
     assert out["embedder"] == "use-multilingual-v3" and out["plan"]["n_gpu_layers"] == 0
 
 
+
+def test_doctor_says_whether_scanned_pages_can_be_read(capsys, monkeypatch):
+    code, out, _ = folio(capsys, "doctor", "--json")
+    assert out["ocr"]["available"] is True and out["ocr"]["languages"] == ["en", "fr", "de", "es", "it"]
+    monkeypatch.setenv("PATH", "/nowhere")  # no tesseract on the PATH
+    code, out, _ = folio(capsys, "doctor")
+    assert code == 0 and "OCR of scanned pages is off: Tesseract is not installed; install Tesseract" in out
+
+
 def test_a_second_writer_on_the_same_home_is_refused(tmp_path, capsys, folio_home):
     folio_home.mkdir(parents=True, exist_ok=True)
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from filelock import FileLock; "

@@ -154,7 +154,7 @@ def open_and_check(home: Path, *, collection: str = "default") -> tuple[int, int
         assert manifest.pending(collection).items() == []
         assert_consistent(store, manifest)
         if store.vectors.count():
-            assert store.query(np.ones(DIM, dtype=np.float32), k=3), "the vector index answers"
+            assert store.vectors.query(np.ones(DIM, dtype=np.float32), k=3), "the vector index answers"
         return len(store.documents()), recovered
     finally:
         manifest.close()

@@ -24,7 +24,7 @@ def test_add_then_unchanged_then_replaced_then_removed(tmp_path, store, embedder
     path = make_pdf(tmp_path / "fleet.pdf", ["The fleet has 42 trains.", "The depot opens at 05:30."])
     [first] = run(store, embedder, path)
     assert (first.status, first.pages, first.chunks) == ("added", 2, 2)
-    assert [p.page for p in store.query(embedder.embed_query("When does the depot open?"), k=1)] == [2]
+    assert [p.page for p in store.vectors.query(embedder.embed_query("When does the depot open?"), k=1)] == [2]
 
     before = snapshot(store)
     [again] = run(store, embedder, path)

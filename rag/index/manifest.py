@@ -8,8 +8,8 @@ any pending work a crash left behind (see :meth:`rag.index.store.Store.recover`)
 >>> import tempfile, pathlib
 >>> m = Manifest(pathlib.Path(tempfile.mkdtemp()) / "m.sqlite3")
 >>> m.pending("default").begin("d-1", sha256="aa", old_sha256=None)
->>> m.commit("default", DocumentRecord(doc_id="d-1", name="a.txt", path="/a.txt", sha256="aa", pages=1,
-...          chunks=3, language="en", added_at="2026-01-01T00:00:00Z"), chunks=[])
+>>> m.commit("default", [(DocumentRecord(doc_id="d-1", name="a.txt", path="/a.txt", sha256="aa", pages=1,
+...          chunks=3, language="en", added_at="2026-01-01T00:00:00Z"), [])])
 >>> m.pending("default").done("d-1")
 >>> [r.name for r in m.documents("default")], m.pending("default").items(), m.find("default", "a.txt").doc_id
 (['a.txt'], [], 'd-1')
@@ -123,14 +123,19 @@ class PendingLog:
 
     def begin(self, doc_id: str, *, sha256: str, old_sha256: str | None) -> None:
         """Record that chunks of ``doc_id`` at ``sha256`` are about to be written."""
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?)",
-                             (self.collection, doc_id, sha256, old_sha256))
+        self.begin_all([PendingWork(doc_id, sha256, old_sha256)])
 
-    def done(self, doc_id: str) -> None:
-        """Clear ``doc_id``'s entry: its work is finished, or undone."""
+    def begin_all(self, works: list[PendingWork]) -> None:
+        """:meth:`begin` for several documents at once (one write)."""
         with self._lock:
-            self._db.execute("DELETE FROM pending WHERE collection=? AND doc_id=?", (self.collection, doc_id))
+            self._db.executemany("INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?)",
+                                 [(self.collection, w.doc_id, w.sha256, w.old_sha256) for w in works])
+
+    def done(self, *doc_ids: str) -> None:
+        """Clear these documents' entries: their work is finished, or undone."""
+        with self._lock:
+            self._db.executemany("DELETE FROM pending WHERE collection=? AND doc_id=?",
+                                 [(self.collection, doc_id) for doc_id in doc_ids])
 
     def items(self) -> list[PendingWork]:
         rows = self._db.execute("SELECT doc_id, sha256, old_sha256 FROM pending WHERE collection=?", (self.collection,))
@@ -242,18 +247,20 @@ class Manifest:
                 return DocumentRecord(*row)
         return None
 
-    def commit(self, collection: str, record: DocumentRecord, *, chunks: list[Chunk]) -> None:
-        """The commit marker: the document row and its chunks' keyword rows replace the old ones, atomically.
+    def commit(self, collection: str, entries: list[tuple[DocumentRecord, list[Chunk]]]) -> None:
+        """The commit marker: each document's row and its chunks' keyword rows replace the old ones, in one
+        transaction (all of these documents, or none).
 
-        The pending entry stays until the old version's chunks are deleted (:meth:`abandon` then).
+        Their pending entries stay until the old versions' chunks are deleted (``pending(...).done`` then).
         """
         with self._transaction() as db:
-            keyword.delete(db, collection, record.doc_id)
-            keyword.add(db, collection, chunks)
-            db.execute(f"INSERT OR REPLACE INTO documents (collection, {_RECORD_COLUMNS}) "
-                       f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (collection, record.doc_id, record.name, record.path, record.sha256, record.pages,
-                        record.chunks, record.language, record.added_at, record.origin, record.size, record.mtime_ns))
+            for record, chunks in entries:
+                keyword.delete(db, collection, record.doc_id)
+                keyword.add(db, collection, chunks)
+            db.executemany(f"INSERT OR REPLACE INTO documents (collection, {_RECORD_COLUMNS}) "
+                           f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(collection, r.doc_id, r.name, r.path, r.sha256, r.pages, r.chunks, r.language,
+                             r.added_at, r.origin, r.size, r.mtime_ns) for r, _ in entries])
 
     def remove(self, collection: str, doc_id: str) -> None:
         """Forget a document: its row, its keyword rows and its pending entry, in one transaction."""
