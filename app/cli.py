@@ -55,13 +55,34 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 bar.refresh()
                 if not args.json:
                     tqdm.write(result.message, file=sys.stdout if result.status != "failed" else sys.stderr)
+        second = None if args.background else _second_pass(folio, quiet=args.json)
         if args.json:
-            _print_json({"collection": folio.store().collection_name, "results": [r.as_dict() for r in results]})
+            _print_json({"collection": folio.store().collection_name, "results": [r.as_dict() for r in results]}
+                        | ({"second_pass": second.__dict__} if second is not None else {}))
         else:
             print(_counts(results))
         return EXIT_FAILED if any(r.status == "failed" for r in results) else EXIT_OK
     finally:
         folio.close()
+
+
+def _second_pass(folio, *, quiet: bool):
+    """The slower embedder's pass over what waits for it, with its own progress bar (None if there is none)."""
+    from tqdm import tqdm
+
+    from rag.backfill import backfill
+
+    store = folio.store()
+    documents, chunks = store.backlog.waiting()
+    if store.second is None or not documents:
+        return None
+    with tqdm(total=chunks, unit="passage", disable=quiet or None, file=sys.stderr,
+              desc=f"Deeper search ({folio.second_embedder.name})") as bar:
+        def on_progress(progress) -> None:
+            bar.n = min(chunks, progress.chunks)  # embedded so far, the document in hand included
+            bar.refresh()
+
+        return backfill(store, folio.second_embedder, on_progress=on_progress)
 
 
 STATUSES = ("added", "replaced", "moved", "removed", "unchanged", "failed", "skipped")
@@ -131,18 +152,23 @@ def cmd_docs(args: argparse.Namespace) -> int:
         store = folio.store()
         docs = store.documents(match=args.match or "", limit=args.limit, offset=args.offset)
         total = store.count(match=args.match or "")
+        waiting = {doc_id for doc_id, _ in store.backlog.items()}  # searchable; the second pass is still to come
+        state = {d.doc_id: "searchable" if d.doc_id in waiting else "complete" for d in docs}
         if args.json:
             _print_json({"collection": store.collection_name, "total": total, "offset": args.offset,
-                         "documents": [d.as_dict() for d in docs]})
+                         "documents": [d.as_dict() | {"state": state[d.doc_id]} for d in docs]})
         elif not docs:
             print(f"No documents{' matching ' + repr(args.match) if args.match else ''} in collection "
                   f"'{store.collection_name}'" + ("; add some with 'folio ingest PATH'." if not total else "."))
         else:
-            print(f"{'id':<13} {'pages':>5} {'chunks':>6} {'lang':<4} name")
+            print(f"{'id':<13} {'pages':>5} {'chunks':>6} {'lang':<4} {'state':<10} name")
             for d in docs:
-                print(f"{d.doc_id:<13} {d.pages:>5} {d.chunks:>6} {d.language:<4} {d.name}")
+                print(f"{d.doc_id:<13} {d.pages:>5} {d.chunks:>6} {d.language:<4} {state[d.doc_id]:<10} {d.name}")
             if len(docs) < total:
                 print(f"({args.offset + 1}-{args.offset + len(docs)} of {total}; --offset and --limit show others)")
+            if waiting:
+                print(f"{len(waiting)} documents are searchable and wait for the second pass "
+                      f"({folio.settings.second_embedder}), which 'folio serve' runs in the background.")
         return EXIT_OK
     finally:
         folio.close()
@@ -328,6 +354,9 @@ def parser() -> argparse.ArgumentParser:
 
     p = command("ingest", cmd_ingest, "Add files or folders to the index.")
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--background", action="store_true",
+                   help="return once the documents are searchable; the slower second pass runs at the next "
+                        "'folio serve' (or the next ingest)")
 
     p = command("docs", cmd_docs, "List the documents in a collection.")
     p.add_argument("--match", default=None, metavar="TEXT", help="only documents whose name contains TEXT")

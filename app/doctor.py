@@ -108,7 +108,7 @@ def _index_dict(settings: Settings, problems: list[str], warnings: list[str], *,
         return {"collections": {}}
     try:
         collections = {name: {"documents": len(docs := manifest.documents(name)), "chunks": sum(d.chunks for d in docs),
-                              "pending": len(manifest.pending(name).items())} for name in manifest.collections()}
+                              "pending": len(manifest.work(name).pending.items())} for name in manifest.collections()}
         out: dict = {"collections": collections, "schema": manifest.meta("schema"),
                      "created_by": manifest.meta("created_by")}
     finally:

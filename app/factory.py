@@ -42,6 +42,7 @@ class Folio:
     manifest: Manifest
     client: object
     chat: ChatSlot = field(default_factory=ChatSlot)
+    second_embedder: Embedder | None = None  # the second pass's (rag.backfill); None when there is none
     writer_lock: object | None = None
     _stores: dict[str, Store] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -55,8 +56,10 @@ class Folio:
         name = collection or self.settings.collection
         with self._lock:
             if name not in self._stores:
+                second = self.second_embedder
                 store = Store(client=self.client, manifest=self.manifest, collection=name,
-                              embedder=self.embedder.name, dim=self.embedder.dim, replica=self.settings.replica)
+                              embedder=self.embedder.name, dim=self.embedder.dim, replica=self.settings.replica,
+                              second=(second.name, second.dim) if second is not None else None)
                 store.recover()
                 self._stores[name] = store
             store = self._stores[name]
@@ -100,6 +103,8 @@ class Folio:
     def close(self) -> None:
         self.chat.close()
         self.embedder.close()
+        if self.second_embedder is not None:
+            self.second_embedder.close()
         self.manifest.close()
         if self.writer_lock is not None:
             self.writer_lock.release()
@@ -118,8 +123,9 @@ def build(settings: Settings, *, llm: bool = True, chat: ChatModel | None = None
     lock = acquire_writer_lock(settings.home) if writer else None
     try:
         embedder = build_embedder(settings.embedder, threads=settings.threads)
+        second = build_embedder(settings.second_embedder, threads=settings.threads) if settings.second_embedder else None
         folio = Folio(settings=settings, embedder=embedder, manifest=Manifest(settings.manifest_path),
-                      client=open_index_client(settings), writer_lock=lock)
+                      client=open_index_client(settings), writer_lock=lock, second_embedder=second)
     except BaseException:
         if lock is not None:
             lock.release()

@@ -1083,6 +1083,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "es": "Exportada el {when} · colección {collection} · modelo {model}",
         "it": "Esportata il {when} · raccolta {collection} · modello {model}",
     },
+    # -- second pass
+    "deeper_waiting": {
+        "en": "Deeper search: {passages} passages of {documents} documents are still being embedded by {embedder} in the background; they are already searchable.",
+        "fr": "Recherche approfondie : {passages} passages de {documents} documents sont encore en cours d'encodage par {embedder} en arrière-plan ; ils sont déjà consultables.",
+        "de": "Tiefere Suche: {passages} Passagen aus {documents} Dokumenten werden im Hintergrund noch von {embedder} eingebettet; sie sind schon durchsuchbar.",
+        "es": "Búsqueda más profunda: {embedder} aún está procesando en segundo plano {passages} pasajes de {documents} documentos; ya se pueden buscar.",
+        "it": "Ricerca più profonda: {embedder} sta ancora elaborando in background {passages} passaggi di {documents} documenti; sono già cercabili.",
+    },
+    "deeper_done": {
+        "en": "Deeper search ({embedder}) covers every document.",
+        "fr": "La recherche approfondie ({embedder}) couvre tous les documents.",
+        "de": "Die tiefere Suche ({embedder}) umfasst alle Dokumente.",
+        "es": "La búsqueda más profunda ({embedder}) abarca todos los documentos.",
+        "it": "La ricerca più profonda ({embedder}) copre tutti i documenti.",
+    },
 }
 
 

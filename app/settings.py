@@ -47,6 +47,7 @@ class Settings:
     n_threads: int = 0                  # 0: all cores
     n_gpu_layers: int = -1              # -1: as many as the plan says fit
     embedder: str = "use-multilingual-v3"
+    second_embedder: str = ""  # a slower, stronger second pass in the background ("" for none)
     chroma_url: str = ""                # a Chroma server instead of the index under FOLIO_HOME
     chroma_token: str = ""              # bearer token for the proxy in front of it
     replica: bool = False               # read-only: documents come from the writer sharing the Chroma server
@@ -123,7 +124,8 @@ class Settings:
     @classmethod
     def for_tests(cls, home: Path, **overrides: Any) -> "Settings":
         """The test profile: small window, short answers, deterministic sampling."""
-        base = {"home": home, "n_ctx": 2048, "answer_tokens": 64, "temperature": 0.0, "candidates": 12}
+        base = {"home": home, "n_ctx": 2048, "answer_tokens": 64, "temperature": 0.0, "candidates": 12,
+                "second_embedder": ""}
         return cls(**_typed({**base, **overrides}))
 
     def with_(self, **changes: Any) -> "Settings":

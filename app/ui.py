@@ -218,6 +218,8 @@ def _library_column(panels: Panels, texts: Texts) -> dict:
                               value="delete")
         lib["reindex"] = texts(gr.Button(t("en", "reindex"), size="sm", elem_id="folio-doc-reindex"), value="reindex")
     lib["summary"] = gr.Markdown("", elem_id="folio-library-summary")
+    lib["deeper"] = gr.Markdown("", elem_id="folio-library-deeper")
+    lib["timer"] = gr.Timer(2.0)  # the status lines: the second pass, the watched folders
     lib["message"] = gr.Markdown("", elem_id="folio-library-message")
     return lib
 
@@ -237,7 +239,6 @@ def _folders_part(lib: dict, texts: Texts) -> None:
                                                elem_id="folio-folder-forget"), value="unwatch_folder")
         lib["folder_status"] = gr.Markdown("", elem_id="folio-folder-status")
         lib["folder_message"] = gr.Markdown("", elem_id="folio-folder-message")
-        lib["folder_timer"] = gr.Timer(2.0)
 
 
 def _models_panel(panels: Panels, texts: Texts, *, ui: gr.Dropdown, banner: gr.Markdown) -> dict:
@@ -320,8 +321,9 @@ def _wire_library(panels: Panels, lib: dict, scope: gr.Dropdown, ui: gr.Dropdown
                                    **writes, **PRIVATE).then(library.refresh, shown, library_outputs, **PRIVATE)
         # The live status line, and the table again when a pass changed the library.
         seen = gr.State(0)
-        lib["folder_timer"].tick(folders.tick, [*shown, seen], [lib["folder_status"], seen, *library_outputs],
-                                 queue=False, **PRIVATE)
+        lib["timer"].tick(folders.tick, [*shown, seen], [lib["folder_status"], seen, *library_outputs],
+                          queue=False, **PRIVATE)
+    lib["timer"].tick(library.deeper, [collection, ui], lib["deeper"], queue=False, **PRIVATE)
 
 
 def _wire_chat(panels: Panels, c: dict, collection: gr.Dropdown, ui: gr.Dropdown) -> None:

@@ -183,19 +183,24 @@ def serve(settings: Settings, *, open_browser: bool = False, allow_ingest: bool 
     from app.ui import build_ui
 
     folio = build(settings, writer=True)
-    watcher = None
+    watcher = second = None
     try:
         models = ModelsReport(settings)  # hardware probe and offload plan, off the request path
         _index_samples(folio)
         watcher = None if settings.replica else watch_saved_folders(folio)
+        if folio.second_embedder is not None and not settings.replica:
+            from app.second_pass import SecondPass
+
+            second = SecondPass(folio)  # the stronger embedder's vectors, in the background
         demo = build_ui(folio, models=models, watcher=watcher)
         _stop_on_sigterm()
         _announce_apis(settings)
         demo.launch(server_name=settings.host, server_port=settings.port, auth=parse_auth(settings.auth),
                     inbrowser=open_browser, **launch_options(settings, folio=folio, allow_ingest=allow_ingest))
     finally:
-        if watcher is not None:
-            watcher.stop()
+        for service_running in (watcher, second):
+            if service_running is not None:
+                service_running.stop()
         folio.close()
     return 0
 

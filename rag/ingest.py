@@ -219,7 +219,7 @@ def index_one(document: Document, *, path: Path, store: Store, embedder: Embedde
 def index_many(documents: list[tuple[Document, Path]], *, store: Store, embedder: Embedder, chunk_tokens: int,
                overlap_tokens: int) -> list[IngestResult]:
     """Chunk and embed several parsed documents in one pass of the embedder and commit them in one write
-    (:meth:`rag.index.store.Store.put_many`); a result each, in order. If that fails, each document is
+    (:meth:`rag.index.store.Store.put`); a result each, in order. If that fails, each document is
     tried on its own, so one bad document fails alone and the others go in. Never raises, but for Ctrl-C."""
     if not documents:
         return []
@@ -231,7 +231,7 @@ def index_many(documents: list[tuple[Document, Path]], *, store: Store, embedder
         for (document, _), chunks in zip(documents, chunked):
             items.append((document, chunks, vectors[start:start + len(chunks)]))
             start += len(chunks)
-        results = store.put_many(items)
+        results = store.put(items)
     except Exception as error:
         if len(documents) > 1:
             return [index_many([one], store=store, embedder=embedder, chunk_tokens=chunk_tokens,

@@ -151,7 +151,7 @@ def open_and_check(home: Path, *, collection: str = "default") -> tuple[int, int
     try:
         store = Store(client=client, manifest=manifest, collection=collection, embedder=EMBEDDER, dim=DIM)
         recovered = store.recover()
-        assert manifest.pending(collection).items() == []
+        assert manifest.work(collection).pending.items() == []
         assert_consistent(store, manifest)
         if store.vectors.count():
             assert store.vectors.query(np.ones(DIM, dtype=np.float32), k=3), "the vector index answers"

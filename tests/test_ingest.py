@@ -157,7 +157,7 @@ def test_recovery_after_a_crash_between_add_and_commit(tmp_path, embedder):
     (tmp_path / "a.txt").write_text("Trains are cleaned every night.")
     document = load(tmp_path / "a.txt")
     chunks = chunk_document(document, token_length=embedder.token_length)
-    store._manifest.pending("default").begin(document.doc_id, sha256=document.sha256, old_sha256=None)
+    store._manifest.work("default").pending.begin(document.doc_id, sha256=document.sha256, old_sha256=None)
     store.vectors.add(chunks, embedder.embed_passages([c.text for c in chunks]))  # ... and then the process dies
     assert store.vectors.count() == len(chunks) and store.documents() == []
 

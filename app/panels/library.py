@@ -64,6 +64,17 @@ class LibraryPanel:
         return (documents_frame(records, language=ui), gr.update(choices=names, value=keep if keep in names else None),
                 gr.update(choices=names, value=[]), summary, page)
 
+    def deeper(self, collection: str | None, ui: str = "en") -> str:
+        """The second pass's line: how much still waits for the stronger embedder ('' without one)."""
+        store = self.folio.store(collection or None)
+        if store.second is None or self.folio.second_embedder is None:
+            return ""
+        documents, passages = store.backlog.waiting()
+        name = self.folio.second_embedder.name
+        if not documents:
+            return t(ui, "deeper_done").format(embedder=name)
+        return t(ui, "deeper_waiting").format(passages=f"{passages:,}", documents=f"{documents:,}", embedder=name)
+
     def turn(self, collection: str | None, ui: str, match: str, page: int, step: int) -> tuple:
         """The previous (``step=-1``) or next page of the table."""
         return self.refresh(collection, ui, match, int(page or 1) + step)

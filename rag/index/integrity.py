@@ -22,7 +22,7 @@ manifest is the truth about which documents exist, and a document's chunk ids fo
 >>> store = Store(client=open_client(home / "index"), manifest=Manifest(home / "m.sqlite3"),
 ...               collection="default", embedder="fake", dim=3)
 >>> doc = Document(name="a.txt", path="/docs/a.txt", sha256="ab" * 32, pages=(Page(1, "Hello there."),), language="en")
->>> _ = store.put(doc, chunk_document(doc, token_length=len), np.ones((1, 3), dtype=np.float32))
+>>> _ = store.put([(doc, chunk_document(doc, token_length=len), np.ones((1, 3), dtype=np.float32))])
 >>> lost = Document(name="lost.txt", path="/docs/lost.txt", sha256="cd" * 32, pages=(Page(1, "Gone."),), language="en")
 >>> store.vectors.add(chunk_document(lost, token_length=len), np.ones((1, 3), dtype=np.float32))  # no manifest row
 >>> report = check(store)
@@ -56,17 +56,19 @@ class Report:
     orphan_chunks: tuple[str, ...] = ()
     orphan_keywords: tuple[str, ...] = ()
     stale_keywords: tuple[DocumentRecord, ...] = field(default=())  # all chunks there, keyword rows not
+    orphan_second: tuple[str, ...] = ()  # second-pass vectors of chunks no listed document owns
 
     @property
     def consistent(self) -> bool:
-        return not (self.incomplete or self.orphan_chunks or self.orphan_keywords or self.stale_keywords)
+        return not (self.incomplete or self.orphan_chunks or self.orphan_keywords or self.stale_keywords
+                    or self.orphan_second)
 
     def as_dict(self) -> dict:
         return {"documents": self.documents, "manifest_chunks": self.manifest_chunks,
                 "index_chunks": self.index_chunks, "consistent": self.consistent,
                 "incomplete": [{"name": d.name, "missing": n, "chunks": d.chunks} for d, n in self.incomplete],
                 "orphan_chunks": len(self.orphan_chunks), "orphan_keywords": len(self.orphan_keywords),
-                "stale_keywords": [d.name for d in self.stale_keywords]}
+                "stale_keywords": [d.name for d in self.stale_keywords], "orphan_second": len(self.orphan_second)}
 
 
 def check(store: Store) -> Report:
@@ -83,7 +85,8 @@ def check(store: Store) -> Report:
     broken = {d.doc_id for d, _ in incomplete}
     stale = tuple(d for d in documents if d.doc_id not in broken
                   and sorted(by_doc.get(d.doc_id, [])) != sorted(expected[d.doc_id]))
-    return Report(collection=store.collection_name, documents=len(documents),
+    in_second = set(store.second.ids()) if store.second is not None else set()
+    return Report(collection=store.collection_name, documents=len(documents), orphan_second=tuple(sorted(in_second - owned)),
                   manifest_chunks=sum(d.chunks for d in documents), index_chunks=len(in_index),
                   incomplete=incomplete, orphan_chunks=tuple(sorted(in_index - owned)),
                   orphan_keywords=tuple(sorted({c for _, c in keyword_rows} - owned)), stale_keywords=stale)
@@ -96,6 +99,10 @@ def repair(store: Store, report: Report) -> list[str]:
     if report.orphan_chunks:
         store.vectors.delete(list(report.orphan_chunks))
         messages.append(f"Deleted {_count(len(report.orphan_chunks), 'chunk')} that no document owns from collection '{name}'.")
+    if report.orphan_second:
+        store.second.delete(list(report.orphan_second))
+        messages.append(f"Deleted {_count(len(report.orphan_second), 'second-pass vector')} that no document owns "
+                        f"from collection '{name}'.")
     if report.orphan_keywords:
         store.keywords.delete_chunks(list(report.orphan_keywords))
         messages.append(f"Deleted {_count(len(report.orphan_keywords), 'keyword row')} that no document owns "

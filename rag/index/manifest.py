@@ -7,11 +7,11 @@ any pending work a crash left behind (see :meth:`rag.index.store.Store.recover`)
 
 >>> import tempfile, pathlib
 >>> m = Manifest(pathlib.Path(tempfile.mkdtemp()) / "m.sqlite3")
->>> m.pending("default").begin("d-1", sha256="aa", old_sha256=None)
+>>> m.work("default").pending.begin("d-1", sha256="aa", old_sha256=None)
 >>> m.commit("default", [(DocumentRecord(doc_id="d-1", name="a.txt", path="/a.txt", sha256="aa", pages=1,
 ...          chunks=3, language="en", added_at="2026-01-01T00:00:00Z"), [])])
->>> m.pending("default").done("d-1")
->>> [r.name for r in m.documents("default")], m.pending("default").items(), m.find("default", "a.txt").doc_id
+>>> m.work("default").pending.done("d-1")
+>>> [r.name for r in m.documents("default")], m.work("default").pending.items(), m.find("default", "a.txt").doc_id
 (['a.txt'], [], 'd-1')
 
 The keyword index (:mod:`rag.index.keyword`) lives in the same file: a document's keyword rows are
@@ -63,6 +63,8 @@ CREATE INDEX IF NOT EXISTS documents_by_name ON documents (collection, name);
 CREATE TABLE IF NOT EXISTS pending (
     collection TEXT NOT NULL, doc_id TEXT NOT NULL, sha256 TEXT NOT NULL, old_sha256 TEXT,
     PRIMARY KEY (collection, doc_id));
+CREATE TABLE IF NOT EXISTS backlog (
+    collection TEXT NOT NULL, doc_id TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (collection, doc_id));
 CREATE TABLE IF NOT EXISTS failures (
     collection TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
     reason TEXT NOT NULL, PRIMARY KEY (collection, path));
@@ -142,6 +144,55 @@ class PendingLog:
         return [PendingWork(*row) for row in rows.fetchall()]
 
 
+class Backlog:
+    """The documents of one collection still waiting for the slower second embedder's vectors.
+
+    A document enters it in the same transaction as its row (``Manifest.commit(..., backlog=True)``),
+    so a document is either *complete* or listed here, whatever crashed when; it leaves once the second
+    pass has written its vectors (:meth:`done`, only for the version that was embedded).
+    """
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.Lock, collection: str) -> None:
+        self._db, self._lock, self.collection = db, lock, collection
+
+    def items(self, *, limit: int | None = None) -> list[tuple[str, str]]:
+        """``(doc_id, sha256)`` of the documents waiting, oldest first."""
+        rows = self._db.execute("SELECT doc_id, sha256 FROM backlog WHERE collection=? ORDER BY rowid LIMIT ?",
+                                (self.collection, -1 if limit is None else limit)).fetchall()
+        return [(doc_id, sha) for doc_id, sha in rows]
+
+    def waiting(self) -> tuple[int, int]:
+        """How many documents, and how many of their chunks, wait."""
+        row = self._db.execute("SELECT COUNT(*), COALESCE(SUM(d.chunks), 0) FROM backlog b JOIN documents d ON "
+                               "d.collection = b.collection AND d.doc_id = b.doc_id AND d.sha256 = b.sha256 "
+                               "WHERE b.collection=?", (self.collection,)).fetchone()
+        return int(row[0]), int(row[1])
+
+    def done(self, doc_id: str, sha256: str) -> bool:
+        """Take ``doc_id`` at ``sha256`` off the backlog; False if it is not there (removed or replaced since)."""
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM backlog WHERE collection=? AND doc_id=? AND sha256=?",
+                                      (self.collection, doc_id, sha256))
+            return cursor.rowcount > 0
+
+    def refill(self) -> int:
+        """Put every document of the collection on the backlog (the second embedder changed); returns how many."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO backlog SELECT collection, doc_id, sha256 FROM documents "
+                             "WHERE collection=?", (self.collection,))
+            return int(self._db.execute("SELECT COUNT(*) FROM backlog WHERE collection=?",
+                                        (self.collection,)).fetchone()[0])
+
+
+@dataclass(frozen=True)
+class WorkLogs:
+    """A collection's bookkeeping beside its documents: work in progress, failed files, the second pass's backlog."""
+
+    pending: PendingLog
+    failed: FailedFiles
+    backlog: Backlog
+
+
 class FailedFiles:
     """The files of one collection's watched folders that failed, with their reason (reported once)."""
 
@@ -189,12 +240,14 @@ class Manifest:
             self._db.close()
             raise
 
-    def meta(self, key: str, *, default: str | None = None) -> str | None:
-        """A value of the ``meta`` table (``schema``, ``created_by``, ``written_by``, ``embedder:<collection>``).
-
-        Like ``dict.setdefault``: a missing key with a ``default`` is recorded with it, and that is returned.
-        """
+    def meta(self, key: str, *, default: str | None = None, value: str | None = None) -> str | None:
+        """A value of the ``meta`` table (``schema``, ``created_by``, ``written_by``, ``embedder:<collection>``,
+        ``second:<collection>``). A given ``value`` is recorded; otherwise, like ``dict.setdefault``, a missing
+        key with a ``default`` is recorded with it. Returns the value now recorded."""
         with self._lock:
+            if value is not None:
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+                return value
             try:
                 row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
             except sqlite3.OperationalError:  # no meta table yet
@@ -220,11 +273,11 @@ class Manifest:
         """``collection``'s keyword rows: BM25 search, and the rows themselves for checks and repairs."""
         return keyword.KeywordRows(self._db, collection, transaction=self._transaction)
 
-    def pending(self, collection: str) -> PendingLog:
-        return PendingLog(self._db, self._lock, collection)
-
-    def failures(self, collection: str) -> FailedFiles:
-        return FailedFiles(self._db, self._lock, collection)
+    def work(self, collection: str) -> WorkLogs:
+        """``collection``'s work in progress (for recovery), failed files and backlog (see :class:`WorkLogs`)."""
+        return WorkLogs(pending=PendingLog(self._db, self._lock, collection),
+                        failed=FailedFiles(self._db, self._lock, collection),
+                        backlog=Backlog(self._db, self._lock, collection))
 
     def documents(self, collection: str, *, match: str = "", limit: int | None = None, offset: int = 0,
                   origin: str | None = None) -> list[DocumentRecord]:
@@ -247,11 +300,12 @@ class Manifest:
                 return DocumentRecord(*row)
         return None
 
-    def commit(self, collection: str, entries: list[tuple[DocumentRecord, list[Chunk]]]) -> None:
+    def commit(self, collection: str, entries: list[tuple[DocumentRecord, list[Chunk]]], *,
+               backlog: bool = False) -> None:
         """The commit marker: each document's row and its chunks' keyword rows replace the old ones, in one
-        transaction (all of these documents, or none).
+        transaction (all of these documents, or none); with ``backlog``, each also waits for the second pass.
 
-        Their pending entries stay until the old versions' chunks are deleted (``pending(...).done`` then).
+        Their pending entries stay until the old versions' chunks are deleted (``work(...).pending.done`` then).
         """
         with self._transaction() as db:
             for record, chunks in entries:
@@ -261,12 +315,16 @@ class Manifest:
                            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            [(collection, r.doc_id, r.name, r.path, r.sha256, r.pages, r.chunks, r.language,
                              r.added_at, r.origin, r.size, r.mtime_ns) for r, _ in entries])
+            if backlog:
+                db.executemany("INSERT OR REPLACE INTO backlog VALUES (?, ?, ?)",
+                               [(collection, r.doc_id, r.sha256) for r, _ in entries])
 
     def remove(self, collection: str, doc_id: str) -> None:
         """Forget a document: its row, its keyword rows and its pending entry, in one transaction."""
         with self._transaction() as db:
             keyword.delete(db, collection, doc_id)
             db.execute("DELETE FROM pending WHERE collection=? AND doc_id=?", (collection, doc_id))
+            db.execute("DELETE FROM backlog WHERE collection=? AND doc_id=?", (collection, doc_id))
             db.execute("DELETE FROM documents WHERE collection=? AND doc_id=?", (collection, doc_id))
 
     def collections(self) -> list[str]:
@@ -280,7 +338,8 @@ class Manifest:
             db.execute("DELETE FROM documents WHERE collection=?", (collection,))
             db.execute("DELETE FROM pending WHERE collection=?", (collection,))
             db.execute("DELETE FROM failures WHERE collection=?", (collection,))
-            db.execute("DELETE FROM meta WHERE key = ?", (f"embedder:{collection}",))
+            db.execute("DELETE FROM backlog WHERE collection=?", (collection,))
+            db.execute("DELETE FROM meta WHERE key IN (?, ?)", (f"embedder:{collection}", f"second:{collection}"))
 
     def close(self) -> None:
         self._db.close()

@@ -22,7 +22,7 @@ Chroma: it refuses every change and :meth:`Store.sync` fills its manifest from t
 ...               collection="default", embedder="fake", dim=3)
 >>> doc = Document(name="a.txt", path="a.txt", sha256="ab" * 32, pages=(Page(1, "Hello there."),), language="en")
 >>> chunks = chunk_document(doc, token_length=len)
->>> store.put(doc, chunks, np.ones((len(chunks), 3), dtype=np.float32)).status
+>>> store.put([(doc, chunks, np.ones((len(chunks), 3), dtype=np.float32))])[0].status
 'added'
 >>> [p.source for p in store.vectors.query(np.ones(3, dtype=np.float32), k=2)]
 ['a.txt']
@@ -77,7 +77,7 @@ class Store:
     """
 
     def __init__(self, *, client, manifest: Manifest, collection: str, embedder: str, dim: int,
-                 replica: bool = False) -> None:
+                 replica: bool = False, second: tuple[str, int] | None = None) -> None:
         self.collection_name = check_collection_name(collection)
         self._client = client
         self._manifest = manifest
@@ -90,27 +90,45 @@ class Store:
         self.vectors = self._open_vectors()
         _check_recorded(self.vectors.metadata, manifest=manifest, collection=collection, embedder=embedder)
         self.keywords = manifest.keywords(collection)
-        self._pending = manifest.pending(collection)
-        self.failed_files = manifest.failures(collection)  # files of watched folders that failed (rag.sync)
+        work = manifest.work(collection)
+        self._pending = work.pending
+        self.failed_files = work.failed  # files of watched folders that failed (rag.sync)
+        self.backlog = work.backlog      # documents waiting for the second embedder's vectors (rag.backfill)
         self._writing = threading.RLock()  # one change at a time: uploads and a folder watcher share a store
         self._published = None if replica else open_published(client, collection, create=True)
+        self.second = self._open_second(second)  # the second embedder's vectors of the same chunks, or None
 
     def _open_vectors(self) -> ChunkVectors:
         """The chunk collection: created if missing by a writer; a replica's view of the one its writer fills."""
-        name = chunks_collection_name(self.collection_name)
-        if not self.replica:
-            return ChunkVectors(self._client.get_or_create_collection(
-                name=name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
-                metadata={"folio_embedder": self.embedder, "folio_dim": self._dim, "folio_schema": SCHEMA_VERSION,
-                          "folio_version": folio_version()}), max_batch=self._max_batch)
-        from chromadb.errors import NotFoundError
-
-        try:
-            collection = self._client.get_collection(name=name, embedding_function=None)
-        except NotFoundError:
+        vectors = _open_chunks(self._client, chunks_collection_name(self.collection_name), replica=self.replica,
+                               max_batch=self._max_batch,
+                               metadata={"folio_embedder": self.embedder, "folio_dim": self._dim,
+                                         "folio_schema": SCHEMA_VERSION, "folio_version": folio_version()})
+        if vectors is None:
             raise FolioError(f"Collection '{self.collection_name}' is not in the shared index yet; create it through "
-                             f"the instance that owns the library, then open it here.") from None
-        return ChunkVectors(ReadOnlyCollection(collection), max_batch=self._max_batch)
+                             f"the instance that owns the library, then open it here.")
+        return vectors
+
+    def _open_second(self, second: tuple[str, int] | None) -> ChunkVectors | None:
+        """The second embedder's chunk collection (``folio-<collection>.<embedder>``), filled by a later pass.
+
+        When the second embedder is new to the collection (none before, or another one), its vectors are
+        rebuilt: every document goes on the backlog (a replica only reads what its writer filled).
+        """
+        if second is None:
+            return None
+        name, dim = second
+        key, base = f"second:{self.collection_name}", chunks_collection_name(self.collection_name)
+        recorded = None if self.replica else self._manifest.meta(key)
+        if not self.replica and recorded != name:
+            for old in {recorded, name} - {None}:
+                _delete_if_there(self._client, f"{base}.{old}")
+        vectors = _open_chunks(self._client, f"{base}.{name}", replica=self.replica, max_batch=self._max_batch,
+                               metadata={"folio_embedder": name, "folio_dim": dim})
+        if not self.replica and recorded != name:
+            self.backlog.refill()
+            self._manifest.meta(key, value=name)
+        return vectors
 
     # -- documents ---------------------------------------------------------------------------
     def documents(self, *, match: str = "", limit: int | None = None, offset: int = 0,
@@ -125,14 +143,11 @@ class Store:
         """A document by id or by name."""
         return self._manifest.find(self.collection_name, key)
 
-    def put(self, document: Document, chunks: list[Chunk], vectors: np.ndarray) -> PutResult:
-        """Add ``document`` (or replace its older version) atomically; unchanged content is not re-added."""
-        return self.put_many([(document, chunks, vectors)])[0]
-
-    def put_many(self, items: list[tuple[Document, list[Chunk], np.ndarray]]) -> list[PutResult]:
-        """:meth:`put` for several documents at once: one write to each index for all of them (a Chroma write
-        costs ~30 ms however small, so a folder of small files goes several times faster), committed
-        together: each document is in with all its chunks, or none is."""
+    def put(self, items: list[tuple[Document, list[Chunk], np.ndarray]]) -> list[PutResult]:
+        """Add each ``(document, chunks, vectors)`` (or replace its older version) atomically; unchanged content
+        is not re-added. Several documents go in one write to each index (a Chroma write costs ~30 ms however
+        small, so a folder of small files goes several times faster), committed together: each document is in
+        with all its chunks, or none is."""
         self._refuse_in_replica()
         if any(len(chunks) != len(vectors) for _, chunks, vectors in items):
             raise ValueError("one vector per chunk is required")
@@ -178,9 +193,31 @@ class Store:
                 self._manifest.commit(self.collection_name, [(record, moved)])
                 publish(self._published, [record])
                 return record
+            second = self._second_vectors(ids)
             self._write([(record, moved, vectors, self._manifest.find(self.collection_name, doc_id))])
+            if second is not None:  # its second vectors move too (else the second pass embeds it again)
+                self.complete(doc_id, record.sha256, moved, second)
             self.remove(old.doc_id)
             return record
+
+    def complete(self, doc_id: str, sha256: str, chunks: list[Chunk], vectors: np.ndarray) -> bool:
+        """The second pass's write: the second embedder's ``vectors`` of the document's ``chunks`` go in, and the
+        document leaves the backlog. False (nothing written) if the document was removed or replaced meanwhile."""
+        with self._writing:
+            record = self._manifest.find(self.collection_name, doc_id)
+            if self.second is None or record is None or record.sha256 != sha256 or len(chunks) != record.chunks:
+                return False
+            self.second.add(chunks, vectors, replace=True)
+            return self.backlog.done(doc_id, sha256)
+
+    def _second_vectors(self, ids: list[str]) -> np.ndarray | None:
+        """The second index's vectors of these chunk ids, if it holds them all."""
+        if self.second is None:
+            return None
+        try:
+            return self.second.get_with_vectors(ids)[1]
+        except KeyError:
+            return None
 
     def _write(self, writes: list[tuple[DocumentRecord, list[Chunk], np.ndarray, DocumentRecord | None]]) -> None:
         """Pending entries → new chunks added → manifest rows committed → published → old versions' chunks deleted."""
@@ -193,13 +230,14 @@ class Store:
                 self.vectors.add(chunks, np.concatenate([np.asarray(v, dtype=np.float32) for _, cs, v, _ in writes
                                                          if len(cs)]))
         except BaseException:
-            self.vectors.delete([chunk_id_for(r.doc_id, r.sha256, i) for r, chunks, _, _ in writes
+            self._delete_chunks([chunk_id_for(r.doc_id, r.sha256, i) for r, chunks, _, _ in writes
                                  for i in range(len(chunks))])
             self._pending.done(*ids)
             raise
-        self._manifest.commit(self.collection_name, [(r, chunks) for r, chunks, _, _ in writes])
+        self._manifest.commit(self.collection_name, [(r, chunks) for r, chunks, _, _ in writes],
+                              backlog=self.second is not None)
         publish(self._published, [r for r, *_ in writes])
-        self.vectors.delete([chunk_id_for(old.doc_id, old.sha256, i) for r, _, _, old in writes
+        self._delete_chunks([chunk_id_for(old.doc_id, old.sha256, i) for r, _, _, old in writes
                              if old is not None and old.sha256 != r.sha256 for i in range(old.chunks)])
         self._pending.done(*ids)
 
@@ -212,7 +250,7 @@ class Store:
                 raise FolioError(f"No document '{key}' in collection '{self.collection_name}'; 'folio docs' lists them.")
             self._pending.begin(record.doc_id, sha256=REMOVING, old_sha256=record.sha256)
             unpublish(self._published, [record.doc_id])
-            self._delete_version(record.doc_id, record.sha256, record.chunks)
+            self._delete_chunks([chunk_id_for(record.doc_id, record.sha256, i) for i in range(record.chunks)])
             self._manifest.remove(self.collection_name, record.doc_id)
             return record
 
@@ -229,14 +267,14 @@ class Store:
             for work in pending:
                 committed = self._manifest.find(self.collection_name, work.doc_id)
                 if work.sha256 == REMOVING:
-                    self.vectors.delete_document(work.doc_id)
+                    self._delete_document(work.doc_id)
                     self._manifest.remove(self.collection_name, work.doc_id)
                     continue
                 if committed is not None and committed.sha256 == work.sha256:
                     if work.old_sha256 and work.old_sha256 != work.sha256:
-                        self.vectors.delete_document(work.doc_id, sha256=work.old_sha256)
+                        self._delete_document(work.doc_id, sha256=work.old_sha256)
                 else:
-                    self.vectors.delete_document(work.doc_id, sha256=work.sha256)
+                    self._delete_document(work.doc_id, sha256=work.sha256)
                 self._pending.done(work.doc_id)
             republish(self._published, self.documents(), batch=self._max_batch)
         return len(pending)
@@ -283,6 +321,8 @@ class Store:
             self._manifest.drop_collection(self.collection_name)
             self._client.delete_collection(self._published.name)
             self._client.delete_collection(chunks_collection_name(self.collection_name))
+            if self.second is not None:
+                self._client.delete_collection(self.second.name)
 
     # -- search --------------------------------------------------------------------------------
     def keyword_query(self, question: str, *, language: str, k: int, doc_ids: list[str] | None = None) -> list[Passage]:
@@ -302,8 +342,41 @@ class Store:
         if self.replica:
             refuse()
 
-    def _delete_version(self, doc_id: str, sha256: str, chunks: int) -> None:
-        self.vectors.delete([chunk_id_for(doc_id, sha256, i) for i in range(chunks)])
+    def _delete_chunks(self, ids: list[str]) -> None:
+        """Delete chunks by id from both dense indexes."""
+        for index in (self.vectors, self.second):
+            if index is not None and ids:
+                index.delete(ids)
+
+    def _delete_document(self, doc_id: str, *, sha256: str | None = None) -> None:
+        """Delete every chunk of a document (of one version) from both dense indexes, whatever their ids."""
+        for index in (self.vectors, self.second):
+            if index is not None:
+                index.delete_document(doc_id, sha256=sha256)
+
+
+def _open_chunks(client, name: str, *, replica: bool, max_batch: int, metadata: dict) -> ChunkVectors | None:
+    """A chunk collection: a writer creates it if missing; a replica gets a read-only view, or None if it is not there."""
+    if not replica:
+        return ChunkVectors(client.get_or_create_collection(name=name, embedding_function=None, metadata=metadata,
+                                                            configuration={"hnsw": {"space": "cosine"}}),
+                            max_batch=max_batch)
+    from chromadb.errors import NotFoundError
+
+    try:
+        return ChunkVectors(ReadOnlyCollection(client.get_collection(name=name, embedding_function=None)),
+                            max_batch=max_batch)
+    except NotFoundError:
+        return None
+
+
+def _delete_if_there(client, name: str) -> None:
+    from chromadb.errors import NotFoundError
+
+    try:
+        client.delete_collection(name)
+    except NotFoundError:
+        pass
 
 
 def _now() -> str:

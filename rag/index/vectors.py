@@ -38,15 +38,21 @@ class ChunkVectors:
     def metadata(self) -> dict:
         return self._collection.metadata or {}
 
+    @property
+    def name(self) -> str:
+        return self._collection.name
+
     def count(self) -> int:
         return int(self._collection.count())
 
-    def add(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
+    def add(self, chunks: list[Chunk], vectors: np.ndarray, *, replace: bool = False) -> None:
+        """Add chunks with their vectors (``replace``: chunks already there are overwritten, not refused)."""
         if len(chunks) != len(vectors):
             raise ValueError("one vector per chunk is required")
+        write = self._collection.upsert if replace else self._collection.add
         for start in range(0, len(chunks), self._max_batch):
             batch = chunks[start:start + self._max_batch]
-            self._collection.add(
+            write(
                 ids=[c.chunk_id for c in batch],
                 embeddings=np.asarray(vectors[start:start + self._max_batch], dtype=np.float32),
                 documents=[c.text for c in batch],
