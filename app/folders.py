@@ -118,8 +118,12 @@ class FolderWatcher:
         failed = sum(len(e.last.still_failing) + sum(r.status == "failed" for r in e.last.results)
                      for e in entries if e.last)
         indexed = sum(self.folio.store(e.folder.collection).count(origin=str(e.folder.path)) for e in entries)
+        problems = [(r.name, r.reason or "") for e in entries if e.last for r in e.last.results
+                    if r.status in ("skipped", "failed")]
+        problems += [(Path(f.path).name, f.reason) for e in entries if e.last for f in e.last.still_failing]
         return {"folders": [e.folder.as_dict() | {"error": e.error} for e in entries], "seen": seen,
-                "indexed": indexed, "pending": pending, "failed": failed, "busy": busy, "changes": self._changes}
+                "indexed": indexed, "pending": pending, "failed": failed, "busy": busy, "changes": self._changes,
+                "not_indexed": problems}
 
     def wait_idle(self, timeout: float, *, changed_after: float | None = None) -> bool:
         """Wait until no pass is due or running (and, with ``changed_after``, a change after that time was seen)."""

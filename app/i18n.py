@@ -1098,6 +1098,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "es": "La búsqueda más profunda ({embedder}) abarca todos los documentos.",
         "it": "La ricerca più profonda ({embedder}) copre tutti i documenti.",
     },
+    # -- folders: what was not indexed
+    "folders_not_indexed": {
+        "en": "Not indexed ({count}):",
+        "fr": "Non indexés ({count}) :",
+        "de": "Nicht indexiert ({count}):",
+        "es": "Sin indexar ({count}):",
+        "it": "Non indicizzati ({count}):",
+    },
+    "folders_more": {
+        "en": "… and {count} more (folio watch --once lists them all).",
+        "fr": "… et {count} autres (folio watch --once les liste tous).",
+        "de": "… und {count} weitere (folio watch --once listet alle).",
+        "es": "… y {count} más (folio watch --once los lista todos).",
+        "it": "… e altri {count} (folio watch --once li elenca tutti).",
+    },
 }
 
 

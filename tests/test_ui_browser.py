@@ -499,6 +499,8 @@ def test_a_watched_folder_is_followed_then_forgotten_with_its_documents(fake, br
     expect(page.locator("#folio-folder-message")).to_contain_text(f"Watching {folder}")
     status, table = page.locator("#folio-folder-status"), page.locator("#folio-documents")
     expect(status).to_contain_text("1 folders watched: 1 files seen, 1 indexed, 0 pending, 0 failed.", timeout=30_000)
+    expect(status).to_contain_text("Not indexed (1):")  # the slides are named, with why
+    expect(status).to_contain_text("slides.key: files of type '.key' are not supported")
     expect(table).to_contain_text("manuals/depots.txt")
     assert [(f.path, f.collection) for f in folio.settings.folders] == [(folder.resolve(), "default")]
     assert "folders" in (folio.settings.home / "folio.toml").read_text()

@@ -14,6 +14,9 @@ from app.ui_render import escape_text
 from core.errors import FolioError
 
 
+SHOWN = 20  # files not indexed listed under the status line
+
+
 class FoldersPanel:
     """Watch a folder, stop watching one (and remove its documents), and the live status line."""
 
@@ -44,7 +47,13 @@ class FoldersPanel:
         if state["busy"]:
             line += " " + t(ui, "folders_busy")
         errors = [f["error"] for f in state["folders"] if f["error"]]
-        return escape_text(" ".join([line, *errors]))
+        text = escape_text(" ".join([line, *errors]))
+        problems = state["not_indexed"]
+        if problems:  # every file seen and not indexed, with why (skipped types, failures)
+            shown = [f"- {escape_text(name)}: {escape_text(reason)}" for name, reason in problems[:SHOWN]]
+            more = [t(ui, "folders_more").format(count=len(problems) - SHOWN)] if len(problems) > SHOWN else []
+            text += "\n\n" + t(ui, "folders_not_indexed").format(count=len(problems)) + "\n" + "\n".join(shown + more)
+        return text
 
     @user_errors
     def watch(self, path: str | None, collection: str | None, ui: str = "en") -> tuple:
