@@ -88,7 +88,8 @@ class Folio:
         """Collections in the manifest, in Chroma (created empty, or whose manifest rows were lost), and the default."""
         names = set(self.manifest.collections()) | {self.settings.collection}
         try:
-            names |= {c.name.removeprefix("folio-") for c in self.client.list_collections() if c.name.startswith("folio-")}
+            names |= {c.name.removeprefix("folio-") for c in self.client.list_collections()
+                      if c.name.startswith("folio-") and "." not in c.name}  # "folio-<name>.<embedder>": a second index
         except Exception:  # a remote Chroma that refuses listing: the manifest's names are enough
             pass
         return sorted(names)
@@ -122,8 +123,9 @@ def build(settings: Settings, *, llm: bool = True, chat: ChatModel | None = None
     settings.home.mkdir(parents=True, exist_ok=True)
     lock = acquire_writer_lock(settings.home) if writer else None
     try:
-        embedder = build_embedder(settings.embedder, threads=settings.threads)
-        second = build_embedder(settings.second_embedder, threads=settings.threads) if settings.second_embedder else None
+        embedder = build_embedder(embedder_source(settings.embedder, settings), threads=settings.threads)
+        second = (build_embedder(embedder_source(settings.second_embedder, settings), threads=settings.threads)
+                  if settings.second_embedder else None)
         folio = Folio(settings=settings, embedder=embedder, manifest=Manifest(settings.manifest_path),
                       client=open_index_client(settings), writer_lock=lock, second_embedder=second)
     except BaseException:
@@ -154,3 +156,16 @@ def acquire_writer_lock(home: Path):
         raise FolioError(f"Another Folio process ('folio serve' or 'folio ingest') is already writing to {home}; "
                          f"stop it first, or use another FOLIO_HOME.") from None
     return lock
+
+
+def embedder_source(name: str, settings: Settings) -> str:
+    """What :func:`rag.embedding.build_embedder` loads for the setting ``name``: a pulled embedder's folder
+    (``folio models pull multilingual-e5-large``), or the name itself (bundled ones, a folder path)."""
+    from inference.registry import PULLED_EMBEDDERS, embedder_dir, local_path
+
+    spec = next((s for s in PULLED_EMBEDDERS if s.name == name), None)
+    if spec is None:
+        return name
+    if local_path(spec, settings.models_dir) is None:
+        raise FolioError(f"The embedder {name} is not on this machine; pull it first with 'folio models pull {name}'.")
+    return str(embedder_dir(spec, settings.models_dir))

@@ -43,7 +43,9 @@ def _pull(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps({"name": spec.name, "path": str(path)}))
     else:
-        print(f"{spec.name} is ready at {path}; use it with FOLIO_MODEL={spec.name}")
+        use = (f"FOLIO_SECOND_EMBEDDER={spec.name} (the background pass; FOLIO_EMBEDDER re-indexes everything)"
+               if spec.kind == "embedder" else f"FOLIO_MODEL={spec.name}")
+        print(f"{spec.name} is ready at {path}; use it with {use}")
     return 0
 
 

@@ -6,12 +6,13 @@ No retrieval or prompt logic lives here; it only wires :class:`app.factory.Folio
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from app.factory import Folio
 from app.settings import WatchedFolder, save_settings
-from core.chat import Message
+from core.chat import ChatModel, Message
 from core.errors import FolioError
 from rag import sync
 from rag.answering import Answer, Event, answer_stream, final
@@ -21,6 +22,7 @@ from rag.ingest import IngestResult, ingest, remove_attachments
 from rag.library import SETTLE_S
 from rag.retrieval import search
 from rag.sync import PassReport
+from rag.translation import ChatTranslator
 
 SAMPLES_MARKER = ".samples-indexed"
 
@@ -38,7 +40,7 @@ def ingest_paths(folio: Folio, paths: Sequence[Path], *, names: list[str] | None
 def search_passages(folio: Folio, query: str, *, k: int | None = None, collection: str | None = None,
                     doc_ids: list[str] | None = None, mode: str = "hybrid") -> list[Passage]:
     return search(query, store=folio.store(collection), embedder=folio.embedder, k=k or folio.settings.top_k,
-                  doc_ids=doc_ids, mode=mode)
+                  doc_ids=doc_ids, mode=mode, second=folio.second_embedder)
 
 
 def answer_events(folio: Folio, question: str, *, language: str | None = None, history: Sequence[Message] = (),
@@ -49,7 +51,8 @@ def answer_events(folio: Folio, question: str, *, language: str | None = None, h
     with folio.chat.using() as chat:
         yield from answer_stream(question, store=folio.store(collection), embedder=folio.embedder, chat=chat,
                                  language=language or s.language, history=history, k=s.candidates,
-                                 answer_tokens=s.answer_tokens, temperature=s.temperature, doc_ids=doc_ids, stop=stop)
+                                 answer_tokens=s.answer_tokens, temperature=s.temperature, doc_ids=doc_ids, stop=stop,
+                                 second=folio.second_embedder, translator=_translator(folio, chat))
 
 
 def sync_folder(folio: Folio, path: Path, *, collection: str | None = None, settle_s: float = SETTLE_S) -> PassReport:
@@ -227,3 +230,16 @@ def drop_collection(folio: Folio, name: str) -> int:
 def page_chunks(folio: Folio, doc_id: str, page: int, *, collection: str | None = None) -> list:
     """The indexed chunks of one page of a document, in order (the text preview when the file is gone)."""
     return [c for c in folio.store(collection).chunks(doc_ids=[doc_id]) if c.page == page]
+
+
+_TRANSLATORS: "weakref.WeakKeyDictionary[ChatModel, ChatTranslator]" = weakref.WeakKeyDictionary()
+
+
+def _translator(folio: Folio, chat: ChatModel) -> ChatTranslator | None:
+    """The question's translations come from capable models only: not the stand-in, which cannot follow the
+    instruction (see :mod:`rag.translation`); one cache per loaded model."""
+    if not folio.settings.translate_questions or folio.chat.info.get("stand_in", True) or chat is not folio.chat.current:
+        return None
+    if chat not in _TRANSLATORS:
+        _TRANSLATORS[chat] = ChatTranslator(chat)
+    return _TRANSLATORS[chat]

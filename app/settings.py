@@ -47,7 +47,7 @@ class Settings:
     n_threads: int = 0                  # 0: all cores
     n_gpu_layers: int = -1              # -1: as many as the plan says fit
     embedder: str = "use-multilingual-v3"
-    second_embedder: str = ""  # a slower, stronger second pass in the background ("" for none)
+    second_embedder: str = "multilingual-e5-small"  # a slower, stronger second pass in the background ("" for none)
     chroma_url: str = ""                # a Chroma server instead of the index under FOLIO_HOME
     chroma_token: str = ""              # bearer token for the proxy in front of it
     replica: bool = False               # read-only: documents come from the writer sharing the Chroma server
@@ -55,6 +55,7 @@ class Settings:
     # retrieval and answers
     top_k: int = 5                      # passages shown by `folio search`
     candidates: int = 24                # passages retrieved for an answer (packed while they fit)
+    translate_questions: bool = True    # a capable model (not the stand-in) also searches the question in the other four languages
     answer_tokens: int = 512
     temperature: float = 0.2
     language: str = "auto"

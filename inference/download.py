@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from inference.gguf_info import read_info
-from inference.registry import APPROX_SIZE_TOLERANCE, ModelSpec, local_path
+from inference.registry import APPROX_SIZE_TOLERANCE, ModelSpec, embedder_dir, local_path
 from core.errors import ModelError
 
 __all__ = ["DiskSpaceError", "HubUnreachableError", "VerificationError", "pull", "sha256_file", "verify"]
@@ -169,7 +169,7 @@ def pull(spec: ModelSpec, models_dir: Path | str, *, progress: bool = True) -> P
 
     existing = local_path(spec, models_dir)
     if existing is not None:
-        return verify(existing, spec)
+        return existing if spec.kind == "embedder" else verify(existing, spec)
 
     if _offline_requested():
         raise _unreachable(spec, "HF_HUB_OFFLINE is set")
@@ -184,12 +184,36 @@ def pull(spec: ModelSpec, models_dir: Path | str, *, progress: bool = True) -> P
                 f"or set FOLIO_HOME to a larger disk and run `folio models pull {spec.name}` again."
             )
 
+    if spec.kind == "embedder":
+        return _download_folder(spec, models_dir, progress=progress)
     path = _download(spec, models_dir, progress=progress)
     try:
         return verify(path, spec)
     except VerificationError:
         path.unlink(missing_ok=True)  # a bad file would otherwise look complete to the next pull
         raise
+
+
+def _download_folder(spec: ModelSpec, models_dir: Path, *, progress: bool) -> Path:
+    """A sentence-transformers embedder: the repository's PyTorch weights and configuration, as one folder
+    (``huggingface_hub.snapshot_download`` resumes each file); complete once its ``modules.json`` is there."""
+    from huggingface_hub import snapshot_download
+
+    folder = embedder_dir(spec, models_dir)
+    try:
+        snapshot_download(repo_id=spec.repo, revision=spec.revision, local_dir=folder,
+                          ignore_patterns=["onnx/*", "*.onnx", "openvino/*", "*.h5", "*.msgpack", "*.ot",
+                                           "flax_model*", "tf_model*", "rust_model*", "colbert*", "sparse*"])
+    except Exception as exc:
+        if _is_network_error(exc):
+            raise _unreachable(spec, "the Hugging Face hub could not be reached") from None
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise ModelError(f"Downloading {spec.repo} for {spec.name} failed ({detail}); run "
+                         f"`folio models pull {spec.name}` again to resume.") from None
+    if not (folder / "modules.json").is_file():
+        raise VerificationError(f"{folder} holds no sentence-transformers model (modules.json is missing); "
+                                f"run `folio models pull {spec.name}` again.")
+    return folder
 
 
 def _download(spec: ModelSpec, models_dir: Path, *, progress: bool) -> Path:

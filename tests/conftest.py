@@ -22,6 +22,9 @@ def folio_home(tmp_path, monkeypatch) -> Path:
     for key in list(os.environ):
         if key.startswith("FOLIO_") and key != "FOLIO_HOME":
             monkeypatch.delenv(key)
+    # Folio's default second pass (multilingual-e5-small, ~12 chunks/s) would make every `folio ingest` a test
+    # wait for it; the tests of that pass name it (tests/test_embedding_e5.py), the rest run without one.
+    monkeypatch.setenv("FOLIO_SECOND_EMBEDDER", "")
     return home
 
 

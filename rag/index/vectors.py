@@ -87,6 +87,11 @@ class ChunkVectors:
             raise KeyError(f"{len(missing)} chunks are not in the index (first: {missing[0]})")
         return [by_id[i][0] for i in ids], np.asarray([by_id[i][1] for i in ids], dtype=np.float32)
 
+    def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of those ``ids`` that are there, by id."""
+        found = self._collection.get(ids=list(ids), include=["embeddings"])
+        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(found["ids"], found["embeddings"])}
+
     def get(self, ids: list[str]) -> dict[str, Chunk]:
         """The chunks of ``ids`` that are there, by id."""
         found = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
