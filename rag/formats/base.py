@@ -134,7 +134,6 @@ _LANDMARKS = {"article", "aside", "main", "nav", "section"}  # a <header>/<foote
 _CHROME_ROLES = {"navigation", "banner", "contentinfo", "search"}
 _CHROME_CLASSES = {"navheader", "navfooter", "navbar", "breadcrumb", "breadcrumbs", "skip-link"}
 _WHITESPACE = re.compile(r"\s+")
-_BREAK = "\n\ue000\n"  # a paragraph break (a blank line in the text): before a heading, after a table
 
 
 @dataclass(frozen=True)
@@ -153,8 +152,7 @@ def html_text(markup: str | bytes) -> str:
 def read_html(markup: str | bytes) -> HtmlText:
     """The visible text of an HTML page, read so that each passage of it can stand alone.
 
-    - The title comes first; each block (paragraph, list item, heading) is a line; a blank line opens
-      each heading and closes each table (which stays with its caption), so chunks break there first.
+    - The title comes first (a blank line after it); each block (paragraph, list item, heading) is a line.
     - A table row is one line, its cells joined by `` | ``; below a header row (``<thead>``, or a
       first row of ``<th>`` cells), each cell carries its column's label: ``Tool: fdisk | Purpose: …``.
       A row whose cells hold headings, lists or tables is page layout: its blocks are read as lines.
@@ -177,7 +175,6 @@ def read_html(markup: str | bytes) -> HtmlText:
     Partitioning
     Tool | Purpose
     Tool: fdisk | Purpose: partitions a disk
-    <BLANKLINE>
     noshell: No shells.
     >>> page.headings
     ('Tools', 'Partitioning')
@@ -208,8 +205,6 @@ def read_html(markup: str | bytes) -> HtmlText:
                     headings.append(heading)
             if node.name in ("td", "th"):
                 out.append(" | ")
-            elif node.name == "table":
-                out.append(_BREAK)
             elif node.name in _BLOCKS:
                 out.append("\n")
             pre -= node.name == "pre"
@@ -233,23 +228,16 @@ def read_html(markup: str | bytes) -> HtmlText:
                     out.pop()
                 out.append(((": " if term.name == "dt" else "; ") + text) if text else "")
                 continue
-        if node.name in _HEADINGS:
-            out.append(_BREAK)
-            heading_at.append(len(out))
-        elif node.name in _BLOCKS:
+        if node.name in _BLOCKS:
             out.append("\n")
+        if node.name in _HEADINGS:
+            heading_at.append(len(out))
         pre += node.name == "pre"
         stack.append((node, True))
         stack.extend((child, False) for child in reversed(node.contents))
-    lines: list[str] = []
-    for line in "".join(out).split("\n"):
-        line = line.strip().removeprefix("|").removesuffix("|").strip()  # a cell's bar beside a laid-out block
-        if line == "\ue000":
-            if lines and lines[-1]:
-                lines.append("")
-        elif line:
-            lines.append(line)
-    body = "\n".join(lines).strip("\n")
+    lines = (line.strip().removeprefix("|").removesuffix("|").strip()  # a cell's bar beside a laid-out block
+             for line in "".join(out).split("\n"))
+    body = "\n".join(line for line in lines if line)
     return HtmlText(text=f"{title}\n\n{body}" if title and body else title or body, headings=tuple(headings))
 
 
