@@ -4,9 +4,9 @@ Debian's ``installation-guide-amd64`` package (20230508+deb12u1, bookworm) holds
 in 19 languages. For en, fr, de, es and it it has 84 HTML pages each, with the same file names in
 every language (``index.html``, ``pr01.html``, ``ch01.html`` … ``ch08s06.html``, ``apa.html`` …
 ``apf.html``), plus an ``images/`` folder, ``install.css`` and gzipped PDF and text copies, which
-are left out. Folio's HTML loader reads each file as one page (title first, then the body text;
-table cells and definition-list items each land on their own line, so a tool named in one cell is
-followed by its description on the next line).
+are left out. Folio's HTML loader reads each file as one page (title first, then the body text
+without the Prev/Next navigation; a table row is one line whose cells carry their column labels,
+``Install Type: No desktop | RAM (minimum): 256 megabytes``, and a term stays on one line with its definition).
 
 :func:`fetch` runs ``apt-get download`` once into a cache folder (``~/.cache/folio-bench/installation-guide``,
 or ``$FOLIO_BENCH_CACHE``, or the ``cache`` argument), unpacks the package with ``dpkg-deb -x`` and

@@ -64,7 +64,7 @@ def backfill(store: Store, embedder: Embedder, *, stop: threading.Event | None =
         for start in range(0, len(chunks), SLICE):
             if stop is not None and stop.is_set():
                 return _progress(store, documents, chunks_done, stopped=True)
-            vectors.extend(embedder.embed_passages([c.text for c in chunks[start:start + SLICE]]))
+            vectors.extend(embedder.embed_passages([c.indexed_text for c in chunks[start:start + SLICE]]))
             if on_progress is not None:
                 on_progress(_progress(store, documents, chunks_done + len(vectors)))
         if not store.complete(doc_id, sha256, chunks, _stack(vectors, embedder.dim)):

@@ -24,12 +24,15 @@ class Page:
     """One page of text; ``number`` is 1-based as printed on a PDF viewer's page counter.
 
     ``ocr`` marks a page whose text Tesseract read from an image (a scanned PDF page, a photo, a
-    TIFF frame), so citations can say so: its words may be misread.
+    TIFF frame), so citations can say so: its words may be misread. ``headings`` are the page's
+    title and section headings, in order, each a whole line of ``text`` (an HTML page's; none for
+    formats that do not mark them): :mod:`rag.chunking` gives each chunk the one it falls under.
     """
 
     number: int
     text: str
     ocr: bool = False
+    headings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,17 @@ class Document:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A piece of one page that is embedded and indexed; ``start``/``end`` are offsets in the page text."""
+    """A piece of one page that is embedded and indexed; ``start``/``end`` are offsets in the page text.
+
+    ``text`` is what is shown and quoted (exactly the page text between ``start`` and ``end``);
+    ``section`` is the title of the section it falls under ('' when the page has none), and
+    :attr:`indexed_text` (both together) is what is embedded and keyword-indexed, so a passage is
+    found by its section's words too:
+
+    >>> Chunk("d-1", "guide.html", 1, 40, 70, "fdisk: partitions a disk", "en", 3, "ab" * 32,
+    ...       section="6.3. Partitioning Tools").indexed_text
+    '6.3. Partitioning Tools\\nfdisk: partitions a disk'
+    """
 
     doc_id: str
     source: str
@@ -73,6 +86,14 @@ class Chunk:
     index: int
     sha256: str
     ocr: bool = False  # the page was read by OCR (see Page.ocr)
+    section: str = ""  # the heading it falls under, or the page's title (see Page.headings)
+
+    @property
+    def indexed_text(self) -> str:
+        """``section`` and ``text`` on two lines (just ``text`` when it has no section or starts with it)."""
+        if not self.section or self.text.startswith(self.section):
+            return self.text
+        return f"{self.section}\n{self.text}"
 
     @property
     def chunk_id(self) -> str:

@@ -226,7 +226,7 @@ def index_many(documents: list[tuple[Document, Path]], *, store: Store, embedder
     try:
         chunked = [chunk_document(d, token_length=embedder.token_length, chunk_tokens=chunk_tokens,
                                   overlap_tokens=overlap_tokens) for d, _ in documents]
-        vectors = embedder.embed_passages([c.text for chunks in chunked for c in chunks])
+        vectors = embedder.embed_passages([c.indexed_text for chunks in chunked for c in chunks])  # text + section
         items, start = [], 0
         for (document, _), chunks in zip(documents, chunked):
             items.append((document, chunks, vectors[start:start + len(chunks)]))

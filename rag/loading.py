@@ -7,7 +7,7 @@ boundaries on PDFs that place words by position without space glyphs and is ~40x
 on the manuals we measured (see ``bench/``). DOCX pages follow Word's page breaks; Markdown, text
 and HTML are one page each (a form feed starts a new page in plain text). PowerPoint, spreadsheets,
 CSV, EPUB, OpenDocument text, RTF and e-mail are read by :mod:`rag.formats` (a slide, a block of
-rows, a chapter is a page). PDF pages without a text layer and image files are read by Tesseract
+rows, a chapter is a page). An HTML page keeps its title and headings (:attr:`Page.headings`). PDF pages without a text layer and image files are read by Tesseract
 (:mod:`rag.ocr`), their pages marked ``ocr``.
 
 Files are untrusted: :func:`read_pages` is the part that parses them, and :mod:`rag.sandbox` runs it
@@ -38,7 +38,7 @@ from rag import ocr
 from rag.documents import Document, Page
 from core.errors import DocumentError, UnsupportedFileError
 from rag.formats import mail, office, sheets
-from rag.formats.base import UNPACKED_LIMIT, check_zip, html_text, read_text, zip_kind
+from rag.formats.base import UNPACKED_LIMIT, check_zip, read_html, read_text, zip_kind
 from rag.language import detect
 
 SUPPORTED_SUFFIXES = (".pdf", ".docx", ".md", ".markdown", ".txt", ".html", ".htm", ".pptx", ".xlsx", ".xlsm",
@@ -138,7 +138,8 @@ def read_pages(path: Path, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES,
     loader = _LOADERS[kind]
     if kind in _PAGED:
         loader = partial(loader, on_page=on_page)
-    pages = tuple(dataclasses.replace(p, text=clean(p.text)) for p in loader(path, name))
+    pages = tuple(dataclasses.replace(p, text=clean(p.text), headings=tuple(clean(h) for h in p.headings))
+                  for p in loader(path, name))
     if not any(p.text.strip() for p in pages):
         if kind == ".pdf" and any(p.ocr for p in pages):
             raise DocumentError(name, "the PDF has no text layer and OCR found no text on its scanned pages")
@@ -313,7 +314,10 @@ def _load_text(path: Path, name: str) -> list[Page]:
 
 
 def _load_html(path: Path, name: str) -> list[Page]:
-    return [Page(1, html_text(read_text(path, name)))]
+    """One page: the text :func:`rag.formats.base.read_html` reads (chrome dropped, table rows whole with their
+    column labels), with its title and headings, which chunks take as their sections."""
+    page = read_html(read_text(path, name))
+    return [Page(1, page.text, headings=page.headings)]
 
 
 _LOADERS: dict[str, Callable[..., list[Page]]] = {

@@ -112,7 +112,7 @@ def add(db: sqlite3.Connection, collection: str, chunks: list[Chunk]) -> None:
                      (first, last)).fetchone()
     start = (top[0] if top else first) + 1
     db.executemany("INSERT INTO keywords (rowid, terms, collection, doc_id, chunk_id) VALUES (?, ?, ?, ?, ?)",
-                   [(start + i, terms(c.text, c.language), collection, c.doc_id, c.chunk_id)
+                   [(start + i, terms(c.indexed_text, c.language), collection, c.doc_id, c.chunk_id)
                     for i, c in enumerate(chunks)])
 
 

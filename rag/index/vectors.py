@@ -57,7 +57,8 @@ class ChunkVectors:
                 embeddings=np.asarray(vectors[start:start + self._max_batch], dtype=np.float32),
                 documents=[c.text for c in batch],
                 metadatas=[{"doc_id": c.doc_id, "source": c.source, "page": c.page, "start": c.start, "end": c.end,
-                            "language": c.language, "index": c.index, "sha256": c.sha256, "ocr": c.ocr}
+                            "language": c.language, "index": c.index, "sha256": c.sha256, "ocr": c.ocr,
+                            "section": c.section}
                            for c in batch])
 
     def delete(self, ids: list[str]) -> None:
@@ -124,4 +125,4 @@ def chunk_from(text: str, meta: dict) -> Chunk:
     """The :class:`Chunk` stored as ``text`` with ``meta``."""
     return Chunk(doc_id=meta["doc_id"], source=meta["source"], page=int(meta["page"]), start=int(meta["start"]),
                  end=int(meta["end"]), text=text, language=meta["language"], index=int(meta["index"]),
-                 sha256=meta["sha256"], ocr=bool(meta.get("ocr", False)))
+                 sha256=meta["sha256"], ocr=bool(meta.get("ocr", False)), section=str(meta.get("section") or ""))
