@@ -5,7 +5,8 @@ On a CPU the model may need many seconds before its first word; the passages are
 file and page of its source, verbatim and in its own language: a quoted answer while the model reads.
 
 A sentence scores by the question's words it holds (Snowball stems, as the keyword index has them,
-each weighted by how rare it is among the candidate sentences), plus, when an ``embed`` function is
+each weighted by how rare it is among the candidate sentences), and by the question's word pairs
+it holds side by side ("depot 7" is not "depot 6 … 7:30"), plus, when an ``embed`` function is
 given, its embedding's cosine similarity to the question's (which finds answers in another language
 than the question's), plus a little of its passage's retrieval score. Only the first passages are
 read (:data:`PASSAGES_READ`), so quotes cost milliseconds.
@@ -35,6 +36,7 @@ MAX_SENTENCES = 40       # sentences scored at most (and embedded, when an embed
 MIN_WORDS, MAX_CHARS = 4, 400
 PASSAGE_WEIGHT = 0.2     # share of the passage's retrieval score in a sentence's
 EMBEDDING_WEIGHT = 1.0
+PAIR_WEIGHT = 0.5        # all the question's word pairs side by side in the sentence
 UNRELATED = 0.25         # cosine similarity of sentences about other things (USE multilingual)
 MIN_SCORE = 0.15         # below this a sentence does not answer the question: no quote rather than noise
 
@@ -61,16 +63,20 @@ def best_sentences(question: str, passages: Sequence[Passage], *, language: str,
                    embed: Callable[[list[str]], np.ndarray] | None = None) -> list[Quote]:
     """Up to ``k`` sentences of ``passages`` (numbered 1.. in this order, as the answer's sources are)
     that best answer ``question``, best first; at most one per passage unless fewer passages have any."""
-    wanted = set(terms(question, language).split())
+    asked = terms(question, language).split()
+    wanted, pairs = set(asked), set(zip(asked, asked[1:]))
     order = sorted(range(len(passages)), key=lambda i: -passages[i].score)[:PASSAGES_READ]
     candidates: list[tuple[int, str, set[str]]] = []
+    adjacent: list[int] = []
     for index in order:
         passage = passages[index]
         for sentence in split_sentences(passage.text):
             sentence = " ".join(sentence.split())
             if len(sentence.split()) < MIN_WORDS or len(sentence) > MAX_CHARS:
                 continue
-            candidates.append((index, sentence, set(terms(sentence, passage.chunk.language).split())))
+            stems = terms(sentence, passage.chunk.language).split()
+            candidates.append((index, sentence, set(stems)))
+            adjacent.append(len(pairs & set(zip(stems, stems[1:]))))
             if len(candidates) >= MAX_SENTENCES:
                 break
     if not candidates:
@@ -79,6 +85,7 @@ def best_sentences(question: str, passages: Sequence[Passage], *, language: str,
     weight = {stem: math.log(1 + len(candidates) / seen[stem]) for stem in seen}
     best = len(wanted) * math.log(1 + len(candidates)) or 1.0  # every word of the question, each in one sentence
     relevance = np.array([sum(weight.get(stem, 0.0) for stem in stems & wanted) / best for _, _, stems in candidates])
+    relevance = relevance + PAIR_WEIGHT * np.array(adjacent) / max(1, len(pairs))
     if embed is not None:
         vectors = np.asarray(embed([question] + [sentence for _, sentence, _ in candidates]), dtype=float)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9

@@ -93,8 +93,8 @@ def served(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def paced(tmp_path_factory):
-    """The real ``folio serve`` with a 4,096-token window on a machine whose stored speed for the stand-in is
-    150 prompt tokens/s (as a slow CPU would have measured): (url, FOLIO_HOME)."""
+    """The real ``folio serve`` on a machine whose stored speed for the stand-in is 150 prompt tokens/s (as a
+    slow CPU would have measured it): (url, FOLIO_HOME)."""
     from app.pacing import PACING_FILE
     from inference.registry import bundled_llm_path
     from inference.speed import llama_build, speed_key
@@ -105,10 +105,10 @@ def paced(tmp_path_factory):
     home.mkdir()
     model = bundled_llm_path()
     key = speed_key({"path": str(model), "size": model.stat().st_size, "build": llama_build(),
-                     "threads": os.cpu_count(), "n_gpu_layers": 0, "n_ctx": 4096})
+                     "threads": os.cpu_count(), "n_gpu_layers": 0, "n_ctx": 2048})
     (home / PACING_FILE).write_text(json.dumps({key: {"prompt_tps": PACED_TPS, "generation_tps": 20.0, "answers": 0,
                                                       "seeded": True}}))
-    env = {"FOLIO_HOME": str(home), "FOLIO_SAMPLE_DOCS": str(tmp / "no-samples"), "FOLIO_N_CTX": "4096",
+    env = {"FOLIO_HOME": str(home), "FOLIO_SAMPLE_DOCS": str(tmp / "no-samples"), "FOLIO_N_CTX": "2048",
            "FOLIO_ANSWER_TOKENS": "48", "FOLIO_TEMPERATURE": "0"}
     with folio_server(tmp, env=env) as (url, _log):
         stored = json.loads((home / PACING_FILE).read_text())
@@ -262,11 +262,14 @@ def test_upload_ask_follow_up_and_preview_the_cited_page(served, browser, files,
     print(f"browser flow took {time.monotonic() - started:.1f} s; screenshots in {tmp_path}")
 
 
+TOWNS = ("Aarberg", "Bellmund", "Corcelles", "Delley", "Ependes", "Faoug", "Gampelen", "Hauterive", "Ins", "Jens",
+         "Kallnach", "Lignières", "Marin", "Nods", "Orvin", "Prêles", "Rances", "Savagnier", "Treiten", "Ursins",
+         "Vinelz", "Walperswil", "Yvonand", "Zihlbrücke", "Agiez", "Baulmes", "Chavornay", "Donneloye", "Essert", "Fiez")
 HANDBOOK = "\n\n".join(
-    f"Depot {i} opens at {5 + i % 4}:{15 * (i % 4):02d} on weekdays and at {7 + i % 3}:00 on Sundays. Its gate is "
-    f"beside track {i + 2}, its workshop keeps {i + 3} railcars, and its staff check the brakes of every railcar "
-    f"each morning before the first departure, as the safety rules of the cooperative require for depot {i}."
-    for i in range(1, 31))
+    f"The {town} depot opens at {5 + i % 4}:{15 * (i % 4):02d} on weekdays and at {7 + i % 3}:00 on Sundays. Its "
+    f"gate is beside track {i + 2}, its workshop keeps {i + 3} railcars, and its staff check the brakes of every "
+    f"railcar each morning before the first departure, as the safety rules of the cooperative require."
+    for i, town in enumerate(TOWNS, 1))
 
 
 @pytest.mark.browser
@@ -283,18 +286,18 @@ def test_quotes_first_the_meter_explains_the_budget_and_the_whole_window_can_be_
     _open(page, url)
     _upload(page, expect, handbook)
 
-    _ask(page, expect, "When does depot 7 open on weekdays?")
+    _ask(page, expect, "When does the Gampelen depot open on weekdays?")
     texts = [text for text in page.evaluate("window.__folioBot") if text]
     assert texts[0].startswith("Quoted from your documents (the model's answer follows):"), texts[0]
     assert re.search(r"— \[\d+\] handbook\.txt, p\. 1", texts[0]), "each quote has its [n], file and page"
-    assert "Depot 7 opens at 8:45 on weekdays" in texts[0], "the sentence that answers is quoted"
+    assert "The Gampelen depot opens at 8:45 on weekdays" in texts[0], "the sentence that answers is quoted"
     assert len(texts[-1]) > len(texts[0]) and texts[-1].startswith(texts[0].split("\n")[0]), \
         "the answer streamed below the quotes"
     sources = page.locator("#folio-sources .folio-source")
     budgeted = sources.count()
     why = page.locator("#folio-meter-why")
-    expect(why).to_contain_text(re.compile(r"^[\d,]+ of 4,096 tokens: keeps the first word under 10 s here, "
-                                           r"at ~150 tokens/s; the whole window would take ~27 s\.$"))
+    expect(why).to_contain_text(re.compile(r"^[\d,]+ of 2,048 tokens: keeps the first word under 10 s here, "
+                                           r"at ~150 tokens/s; the whole window would take ~13 s\.$"))
     used = int(why.inner_text().split(" of ")[0].replace(",", ""))
     assert used <= 10 * PACED_TPS, "the prompt is read within the target at that speed"
 
@@ -310,17 +313,9 @@ def test_quotes_first_the_meter_explains_the_budget_and_the_whole_window_can_be_
     expect(stats).to_contain_text("0 answer tokens")
     progress = [s for s in page.evaluate("window.__folioStats") if "% read." in s]
     assert progress and not any("100% read" in s for s in progress), progress
-    expect(why).to_contain_text("of 4,096 tokens: the whole window, as asked")
+    expect(why).to_contain_text("of 2,048 tokens: the whole window, as asked")
     assert sources.count() > budgeted, "the whole window holds more sources"
-    expect(page.locator("#folio-chat [data-testid='user']")).to_have_count(1)
-
-    page.evaluate(WATCH_ANSWER)
-    whole.click()  # and read to its end this time
-    page.wait_for_function(ANSWERED, timeout=240_000)
-    expect(stats).not_to_contain_text("stopped")
-    assert sources.count() > budgeted
-    bot = page.locator("#folio-chat [data-testid='bot']").last.inner_text()
-    assert len(bot) > len(texts[0]), "an answer under the quotes"
+    expect(page.locator("#folio-chat [data-testid='user']")).to_have_count(1)  # in place of the first answer
     page.close()
 
 
