@@ -30,12 +30,25 @@ if TYPE_CHECKING:
 
 
 def load_chat(settings: Settings) -> tuple[ChatModel, dict]:
-    """The chat model ``settings`` ask for (:func:`inference.choice.load_chat`), and its description."""
+    """The chat model ``settings`` ask for (:func:`inference.choice.load_chat`), and its description.
+
+    A local model's speed on this machine is measured now unless it already was with this build and
+    plan (:mod:`app.pacing`); ``info["pacing_key"]`` names the speeds its answers are sized by.
+    """
+    from app.pacing import Pacing, model_key
     from inference.choice import load_chat as load
 
-    return load(model=settings.model, models_dir=settings.models_dir, n_ctx=settings.n_ctx,
-                n_gpu_layers=settings.n_gpu_layers, threads=settings.threads, llm_url=settings.llm_url,
-                api_key=settings.llm_api_key)
+    chat, info = load(model=settings.model, models_dir=settings.models_dir, n_ctx=settings.n_ctx,
+                      n_gpu_layers=settings.n_gpu_layers, threads=settings.threads, llm_url=settings.llm_url,
+                      api_key=settings.llm_api_key)
+    info["pacing_key"] = model_key(chat, info, threads=settings.threads)
+    if info.get("path"):  # a remote engine is not timed at start-up: its answers teach its speed
+        try:
+            Pacing(settings.home).calibrate(info["pacing_key"], chat)
+        except BaseException:
+            chat.close()
+            raise
+    return chat, info
 
 
 class ChatLeases:
@@ -92,13 +105,19 @@ class ChatSlot:
     def using(self) -> Iterator[ChatModel]:
         """The chat model for one answer, held until the answer ends: a model switched away from meanwhile
         keeps serving it and is closed afterwards (``llama_cpp.Llama`` must not be closed mid-answer)."""
+        with self.serving() as (chat, _):
+            yield chat
+
+    @contextmanager
+    def serving(self) -> Iterator[tuple[ChatModel, dict]]:
+        """:meth:`using`, with the description of that model (``info`` may change meanwhile, by a switch)."""
         with self._lock:
-            chat = self.current
+            chat, info = self.current, dict(self.info)
             if chat is None:
                 raise FolioError("No language model is loaded in this process; start it with the model enabled.")
             self._leases.take(chat)
         try:
-            yield chat
+            yield chat, info
         finally:
             self._leases.give_back(chat)
 

@@ -224,16 +224,35 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from app.factory import build
+    from app.i18n import t
     from app.service import answer, doc_ids
-    from rag.answering import Token
+    from app.ui_render import budget_sentence
+    from rag.answering import Quotes, Reading, Token
 
     folio = build(_settings(args))
     try:
+        reading = {"shown": False}
+
         def show(event) -> None:
-            if isinstance(event, Token) and not args.json:
+            if args.json:
+                return
+            if isinstance(event, Quotes) and event.quotes:  # at once, before the model speaks
+                print(t("en", "quotes_heading"))
+                for quote in event.quotes:
+                    print(f"  “{quote.text}” {quote.label}")
+                print(flush=True)
+            elif isinstance(event, Reading) and sys.stderr.isatty():
+                print(f"\r{t('en', 'reading_progress').format(pct=round(100 * event.fraction))}", end="",
+                      file=sys.stderr, flush=True)
+                reading["shown"] = True
+            elif isinstance(event, Token):
+                if reading["shown"]:
+                    print("\r\033[K", end="", file=sys.stderr, flush=True)
+                    reading["shown"] = False
                 print(event.text, end="", flush=True)
 
-        result = answer(folio, args.question, language=args.language, doc_ids=doc_ids(folio, args.doc), on_event=show)
+        result = answer(folio, args.question, language=args.language, doc_ids=doc_ids(folio, args.doc), on_event=show,
+                        whole_window=args.whole_window)
         info = folio.chat.info
         if args.json:
             _print_json(result.as_dict() | {"model_info": info})
@@ -244,6 +263,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         st = result.stats
         print(f"\nlanguage {result.language} (answer detected: {result.answer_language}) · {st.prompt_tokens} prompt tokens · "
               f"TTFT {st.ttft_s:.2f} s · {st.tokens_per_s:.1f} tokens/s · {info.get('name')}")
+        explained = budget_sentence(result.meter)
+        if explained:
+            print(explained)
         if info.get("note"):
             print(info["note"], file=sys.stderr)
         return EXIT_OK
@@ -379,6 +401,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("question", metavar="QUESTION")
     p.add_argument("--language", default="auto", choices=["auto", *LANGUAGES], help="answer language (default: the question's)")
     p.add_argument("--doc", action="append", metavar="DOC", help="answer only from this document (id or name; repeatable)")
+    p.add_argument("--whole-window", action="store_true",
+                   help="fill the model's whole window with sources, however long the first word takes "
+                        "(default: sized to FOLIO_TTFT_TARGET_S at this machine's measured speed)")
 
     p = command("export", cmd_export, "Ask questions as one conversation and export it (Markdown, JSON).")
     p.add_argument("questions", nargs="+", metavar="QUESTION", help="the questions, in order (later ones follow up)")

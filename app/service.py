@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from app.factory import Folio
+from app.pacing import Pacing
 from app.settings import WatchedFolder, save_settings
 from core.chat import ChatModel, Message
 from core.errors import FolioError
 from rag import sync
-from rag.answering import Answer, Event, answer_stream, final
+from rag.answering import Answer, Event, Stats, answer_stream, final
 from rag.documents import Passage
 from rag.index.store import check_collection_name
 from rag.ingest import IngestResult, ingest, remove_attachments
@@ -45,14 +46,26 @@ def search_passages(folio: Folio, query: str, *, k: int | None = None, collectio
 
 def answer_events(folio: Folio, question: str, *, language: str | None = None, history: Sequence[Message] = (),
                   collection: str | None = None, doc_ids: list[str] | None = None,
-                  stop: threading.Event | None = None) -> Iterator[Event]:
-    """The events of one answer; the chat model in use when it starts serves it to the end, even across a switch."""
+                  stop: threading.Event | None = None, whole_window: bool = False) -> Iterator[Event]:
+    """The events of one answer; the chat model in use when it starts serves it to the end, even across a switch.
+
+    The sources are sized to the first-word target at this machine's measured speed for that model
+    (:mod:`app.pacing`; the whole window with ``whole_window``), and the answer's own timing refines it.
+    """
     s = folio.settings
-    with folio.chat.using() as chat:
-        yield from answer_stream(question, store=folio.store(collection), embedder=folio.embedder, chat=chat,
-                                 language=language or s.language, history=history, k=s.candidates,
-                                 answer_tokens=s.answer_tokens, temperature=s.temperature, doc_ids=doc_ids, stop=stop,
-                                 second=folio.second_embedder, translator=_translator(folio, chat))
+    with folio.chat.serving() as (chat, info):
+        key = info.get("pacing_key")
+        pacing = Pacing(s.home) if key else None
+        speed = pacing.speed(key) if pacing else None
+        for event in answer_stream(question, store=folio.store(collection), embedder=folio.embedder, chat=chat,
+                                   language=language or s.language, history=history, k=s.candidates or None,
+                                   answer_tokens=s.answer_tokens, temperature=s.temperature, doc_ids=doc_ids, stop=stop,
+                                   prompt_tps=speed.prompt_tps if speed else None, ttft_target_s=s.ttft_target_s,
+                                   whole_window=whole_window, second=folio.second_embedder,
+                                   translator=_translator(folio, chat)):
+            if isinstance(event, Stats) and pacing is not None and not (stop and stop.is_set()):
+                pacing.refine(key, event)
+            yield event
 
 
 def sync_folder(folio: Folio, path: Path, *, collection: str | None = None, settle_s: float = SETTLE_S) -> PassReport:

@@ -54,8 +54,9 @@ class Settings:
     replica_sync_s: float = 10.0        # a replica refreshes its document list at most this often
     # retrieval and answers
     top_k: int = 5                      # passages shown by `folio search`
-    candidates: int = 24                # passages retrieved for an answer (packed while they fit)
-    translate_questions: bool = True    # a capable model (not the stand-in) also searches the question in the other four languages
+    candidates: int = 0                 # passages retrieved for an answer; 0: as many as the context budget needs
+    ttft_target_s: float = 10.0         # size the packed sources so the first word comes within this many seconds
+    translate_questions: bool = False   # a capable model (not the stand-in) also searches the question in the other four languages
     answer_tokens: int = 512
     temperature: float = 0.2
     language: str = "auto"
@@ -125,7 +126,7 @@ class Settings:
     @classmethod
     def for_tests(cls, home: Path, **overrides: Any) -> "Settings":
         """The test profile: small window, short answers, deterministic sampling."""
-        base = {"home": home, "n_ctx": 2048, "answer_tokens": 64, "temperature": 0.0, "candidates": 12,
+        base = {"home": home, "n_ctx": 2048, "answer_tokens": 64, "temperature": 0.0, "candidates": 0,
                 "second_embedder": ""}
         return cls(**_typed({**base, **overrides}))
 
@@ -205,7 +206,8 @@ def _boolean(value: Any) -> bool:
 
 
 # The settings a user changes from the web app; the others stay with the environment and folio.toml.
-USER_SETTINGS = ("candidates", "top_k", "temperature", "language", "n_ctx", "answer_tokens", "model", "folders")
+USER_SETTINGS = ("candidates", "top_k", "temperature", "language", "n_ctx", "answer_tokens", "model", "folders",
+                 "ttft_target_s")
 
 
 def save_settings(settings: Settings, **changes: Any) -> Path:
@@ -235,7 +237,9 @@ def save_settings(settings: Settings, **changes: Any) -> Path:
         raise FolioError(f"The answer language must be auto or one of {', '.join(LANGUAGES)}, not '{typed['language']}'.")
     if "temperature" in typed and not 0.0 <= typed["temperature"] <= 2.0:
         raise FolioError("The temperature must be between 0 and 2.")
-    for name, low in (("candidates", 1), ("top_k", 1), ("n_ctx", 512), ("answer_tokens", 16)):
+    if "ttft_target_s" in typed and not 1.0 <= typed["ttft_target_s"] <= 3600.0:
+        raise FolioError("The first-word target (ttft_target_s) must be between 1 and 3600 seconds.")
+    for name, low in (("candidates", 0), ("top_k", 1), ("n_ctx", 512), ("answer_tokens", 16)):
         if name in typed and typed[name] < low:
             raise FolioError(f"Setting '{name}' must be at least {low}.")
     path = settings.home / "folio.toml"

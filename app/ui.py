@@ -38,6 +38,9 @@ from rag.loading import SUPPORTED_SUFFIXES
 UPLOAD_TYPES = list(SUPPORTED_SUFFIXES)
 CONTEXT_SIZES = [2048, 4096, 8192, 16384, 32768]
 PRIVATE = {"api_visibility": "private"}  # events that are not API endpoints
+# Answers that may be under way at once: each searches and shows its quotes at once; the model itself
+# serves one at a time (its lock), a waiting answer says so, and Stop takes it out of the queue.
+ANSWERS_AT_ONCE = 8
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,7 @@ def build_ui(folio: Folio, *, models: ModelsReport | None = None, watcher: Folde
 
         demo.load(on_load, None, [ui, library["collection"], *library_outputs, model_panel["text"], model_panel["pick"],
                                   *folder_outputs], **PRIVATE)
-        gr.api(panels.api.ask, api_name="ask", concurrency_limit=1, concurrency_id="llm")
+        gr.api(panels.api.ask, api_name="ask", concurrency_limit=ANSWERS_AT_ONCE, concurrency_id="llm")
         gr.api(panels.api.search, api_name="search")
     return demo
 
@@ -160,6 +163,8 @@ def _chat_column(panels: Panels, texts: Texts) -> dict:
                                   label="export_files")
     c["stats"] = gr.Markdown("", elem_id="folio-stats")
     c["meter"] = gr.HTML("", elem_id="folio-meter")
+    c["whole"] = texts(gr.Button(t("en", "whole_window"), size="sm", visible=False, elem_id="folio-whole-window"),
+                       value="whole_window")
     texts(gr.Markdown(f"### {t('en', 'sources')}"), value=_heading("sources"))
     c["sources"] = gr.HTML(f"<p class='folio-muted'>{t('en', 'sources_empty')}</p>", elem_id="folio-sources")
     c["pick"] = texts(gr.Dropdown([], value=None, label=t("en", "preview"), elem_id="folio-preview-pick"),
@@ -270,8 +275,12 @@ def _models_panel(panels: Panels, texts: Texts, *, ui: gr.Dropdown, banner: gr.M
 def _settings_panel(panels: Panels, texts: Texts, answer_language: gr.Dropdown, *, ui: gr.Dropdown) -> None:
     s = panels.folio.settings
     with texts(gr.Accordion(t("en", "settings"), open=False, elem_id="folio-settings"), label="settings"):
-        candidates = texts(gr.Slider(1, 64, value=s.candidates, step=1, label=t("en", "candidates"),
-                                     elem_id="folio-set-candidates"), label="candidates")
+        candidates = texts(gr.Slider(0, 64, value=s.candidates, step=1, label=t("en", "candidates"),
+                                     info=t("en", "candidates_info"), elem_id="folio-set-candidates"),
+                           label="candidates", info="candidates_info")
+        ttft = texts(gr.Slider(1, 120, value=s.ttft_target_s, step=1, label=t("en", "ttft_target"),
+                               info=t("en", "ttft_target_info"), elem_id="folio-set-ttft"),
+                     label="ttft_target", info="ttft_target_info")
         temperature = texts(gr.Slider(0.0, 1.5, value=s.temperature, step=0.05, label=t("en", "temperature"),
                                       elem_id="folio-set-temperature"), label="temperature")
         language = texts(gr.Dropdown(list(zip(ANSWER_LANGUAGES.values(), ANSWER_LANGUAGES)), value=s.language,
@@ -282,7 +291,7 @@ def _settings_panel(panels: Panels, texts: Texts, answer_language: gr.Dropdown, 
                                   elem_id="folio-set-n-ctx"), label="n_ctx", info="n_ctx_info")
         save = texts(gr.Button(t("en", "save"), variant="primary", elem_id="folio-set-save"), value="save")
         message = gr.Markdown("", elem_id="folio-settings-message")
-    save.click(panels.settings.save, [candidates, temperature, language, n_ctx, ui], [message, answer_language],
+    save.click(panels.settings.save, [candidates, temperature, language, n_ctx, ui, ttft], [message, answer_language],
                **PRIVATE)
 
 
@@ -329,14 +338,16 @@ def _wire_library(panels: Panels, lib: dict, scope: gr.Dropdown, ui: gr.Dropdown
 def _wire_chat(panels: Panels, c: dict, collection: gr.Dropdown, ui: gr.Dropdown) -> None:
     """The chat's events: Ask (button or Enter), Regenerate, Stop, clear, and the page preview."""
     chat = panels.chat
-    answer_outputs = [c["question"], c["chatbot"], c["sources"], c["stats"], c["meter"], c["pick"]]
+    answer_outputs = [c["question"], c["chatbot"], c["sources"], c["stats"], c["meter"], c["pick"], c["whole"]]
     options = [c["language"], collection, c["scope"], ui]
-    llm = {"concurrency_limit": 1, "concurrency_id": "llm"}
+    llm = {"concurrency_limit": ANSWERS_AT_ONCE, "concurrency_id": "llm"}
+    begin = {"fn": chat.begin, "inputs": c["session"], "outputs": None, "queue": False, **PRIVATE}
     for trigger in (c["ask"].click, c["question"].submit):
-        trigger(chat.chat, [c["question"], c["session"], *options], answer_outputs, **llm, **PRIVATE)
-    c["regenerate"].click(chat.regenerate, [c["session"], *options], answer_outputs, **llm, **PRIVATE)
+        trigger(**begin).then(chat.chat, [c["question"], c["session"], *options], answer_outputs, **llm, **PRIVATE)
+    c["regenerate"].click(**begin).then(chat.regenerate, [c["session"], *options], answer_outputs, **llm, **PRIVATE)
+    c["whole"].click(**begin).then(chat.whole_window, [c["session"], *options], answer_outputs, **llm, **PRIVATE)
     c["stop"].click(chat.stop, c["session"], None, queue=False, **PRIVATE)
-    c["chatbot"].clear(chat.clear, c["session"], [c["chatbot"], c["sources"], c["stats"], c["meter"], c["pick"]],
-                       queue=False, **PRIVATE)
+    c["chatbot"].clear(chat.clear, c["session"], [c["chatbot"], c["sources"], c["stats"], c["meter"], c["pick"],
+                                                  c["whole"]], queue=False, **PRIVATE)
     c["pick"].change(chat.preview, [c["pick"], c["session"], ui], [c["image"], c["page"]], **PRIVATE)
     c["export"].click(panels.export.export, [c["session"], collection, ui], c["export_files"], **PRIVATE)

@@ -81,9 +81,22 @@ def mark_spans(text: str, spans: Iterable[str], *, css_class: str = "") -> str:
 
 
 # -- banner and models panel --------------------------------------------------------------------
+BACKENDS = {"llama.cpp in-process": "backend_llama", "openai-compatible": "backend_remote"}
+
+
+def backend_label(model_info: dict, *, language: str = "en") -> str:
+    """Where the model runs, in ``language`` (an unknown backend's own name, escaped).
+
+    >>> backend_label({"backend": "llama.cpp in-process"}, language="fr")
+    'llama.cpp dans ce processus'
+    """
+    backend = model_info.get("backend") or ""
+    return t(language, BACKENDS[backend]) if backend in BACKENDS else escape_text(backend)
+
+
 def banner_markdown(model_info: dict, *, language: str = "en") -> str:
     """The banner: what Folio is, the model in use, and the stand-in note when it applies."""
-    details = [escape_text(model_info["backend"])] if model_info.get("backend") else []
+    details = [backend_label(model_info, language=language)] if model_info.get("backend") else []
     if model_info.get("n_ctx"):
         details.append(t(language, "banner_context").format(tokens=f"{int(model_info['n_ctx']):,}"))
     name = escape_text(model_info.get("name") or t(language, "none_loaded"))
@@ -128,7 +141,7 @@ def models_markdown(model_info: dict, report: dict | None, *, language: str = "e
     """The Models panel: model, quantization, GPU layers or CPU, context, and doctor's plan and warnings."""
     model = (report or {}).get("model", {})
     rows = [("row_model", escape_text(model_info.get("name") or t(language, "none_loaded"))),
-            ("row_backend", escape_text(model_info.get("backend", ""))),
+            ("row_backend", backend_label(model_info, language=language)),
             ("row_quant", escape_text(model.get("quantization") or t(language, "unknown"))),
             ("row_placement", _placement(model_info, language)),
             ("row_context", t(language, "tokens").format(n=f"{int(model_info.get('n_ctx') or 0):,}"))]
@@ -233,9 +246,70 @@ def meter_html(meter: dict, *, language: str = "en") -> str:
                      for name, tokens in used.items() if tokens)
     free = max(0, n_ctx - sum(used.values()))
     total = t(language, "meter_total").format(used=f"{sum(used.values()):,}", n_ctx=f"{n_ctx:,}")
+    why = budget_sentence(meter, language=language)
     return (f"<div class='folio-meter' id='folio-meter-bar'>{bars}</div>"
             f"<div class='folio-meter-legend'>{escape_html(total)}{legend}"
-            f"<i style='background:#e5e7eb'></i>{escape_html(t(language, 'meter_free'))} {free:,}</div>")
+            f"<i style='background:#e5e7eb'></i>{escape_html(t(language, 'meter_free'))} {free:,}</div>"
+            + (f"<div class='folio-meter-why' id='folio-meter-why'>{escape_html(why)}</div>" if why else ""))
+
+
+def _round_seconds(seconds: float) -> str:
+    return f"{seconds:,.0f}" if seconds >= 10 else f"{seconds:.1f}".rstrip("0").rstrip(".")
+
+
+def budget_sentence(meter: dict, *, language: str = "en") -> str:
+    """Why the context holds what it holds: the first-word target at this machine's speed, or the whole window.
+
+    >>> meter = {"n_ctx": 32768, "prompt_tokens": 8192, "budget": {"reason": "target", "target_s": 10.0,
+    ...          "prompt_tps": 800.0, "whole_window_s": 40.3, "n_ctx": 32768}}
+    >>> budget_sentence(meter)
+    '8,192 of 32,768 tokens: keeps the first word under 10 s here, at ~800 tokens/s; the whole window would take ~40 s.'
+    """
+    budget = meter.get("budget")
+    if not budget:
+        return ""
+    tps = float(budget.get("prompt_tps") or 0)
+    used, n_ctx = int(meter.get("prompt_tokens") or 0), int(meter.get("n_ctx") or budget.get("n_ctx") or 0)
+    key = "budget_asked" if budget.get("asked_whole") and tps else f"budget_{budget['reason']}"
+    if key == "budget_whole" and not tps:
+        key = "budget_unmeasured"
+    return t(language, key).format(used=f"{used:,}", n_ctx=f"{n_ctx:,}", target=_round_seconds(float(budget["target_s"])),
+                                   tps=f"{tps:,.0f}", whole=_round_seconds(float(budget.get("whole_window_s") or 0)),
+                                   first=_round_seconds(used / tps if tps else 0.0))
+
+
+def budget_limited(meter: dict) -> bool:
+    """Whether a time target kept the sources below the whole window (so asking again with it gives more)."""
+    return (meter.get("budget") or {}).get("reason") in ("target", "floor") and int(meter.get("passages_left_out") or 0) > 0
+
+
+def quotes_markdown(quotes: Sequence, *, language: str = "en") -> str:
+    """The quotes shown before the answer, as a Markdown block quote: each sentence, escaped, with its [n], file and page.
+
+    >>> from rag.quotes import Quote
+    >>> print(quotes_markdown([Quote(1, "depots.pdf", 2, "The depot opens at <b>six</b>.", 0.9)], language="de"))
+    > **Zitiert aus Ihren Dokumenten (die Antwort des Modells folgt):**
+    >
+    > “The depot opens at &lt;b&gt;six&lt;/b&gt;.” — [1] depots.pdf, S. 2
+    <BLANKLINE>
+    <BLANKLINE>
+    """
+    if not quotes:
+        return ""
+    lines = [f"> **{escape_text(t(language, 'quotes_heading'))}**"]
+    for quote in quotes:  # a ">" line between them: each quote its own paragraph
+        lines += [">", f"> “{escape_text(quote.text)}” — [{quote.n}] {escape_text(quote.source)}, "
+                       f"{t(language, 'page_abbr')} {quote.page}"]
+    return "\n".join(lines) + "\n\n"
+
+
+def reading_line(fraction: float, *, language: str = "en") -> str:
+    """The status line while the model reads the prompt.
+
+    >>> reading_line(0.456, language="fr")
+    'Le modèle lit les sources : 46 % lus.'
+    """
+    return t(language, "reading_progress").format(pct=round(100 * fraction))
 
 
 def cited_footer(answer: Answer, *, language: str = "en") -> str:

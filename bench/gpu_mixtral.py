@@ -15,7 +15,9 @@ result so far):
    speed (``-p``) on prompts of each context and generation speed (``-n``) after a prompt that long
    (``-d``, the depth), then Folio's own stream (:class:`inference.llama.LlamaCppChatModel`, all
    layers on the GPU, greedy): prompt tokens/s = prompt tokens / time to first token, decode
-   tokens/s = tokens after the first / time after the first.
+   tokens/s = tokens after the first / time after the first. Then Folio's own calibration at load
+   (:func:`inference.speed.calibrate`) and the context it would pack for a first word within 10 s
+   (:func:`rag.packing.first_word_budget`): on a card that reads 32K within the target, the whole window.
 
 Each measurement runs in its own process (one model on the GPU at a time). One JSON result:
 ``bench/results/gpu_mixtral.json``, or ``--out``. On a GPU machine (README: "GPU benchmark")::
@@ -213,13 +215,27 @@ def folio_stream(model_path: Path, *, prompts: Sequence[int], n_gen: int, n_gpu_
             messages, _ = fit_prompt(model, n, start=i * 5000)
             runs = [measure_stream(model, messages, n_gen=n_gen) for _ in range(reps)]
             rows.append(mean_of(runs) | {"target_prompt_tokens": n, "runs": runs})
-        return {"rows": rows, "load_s": round(load_s, 1), "n_ctx": model.n_ctx, "n_batch": model._llama.n_batch,
+        return {"rows": rows, "calibration": calibration_and_budget(model), "load_s": round(load_s, 1), "n_ctx": model.n_ctx, "n_batch": model._llama.n_batch,
                 "n_gpu_layers": n_gpu_layers,
                 "flash_attn": flash_attn, "gpu_offload_supported": bool(llama_cpp.llama_supports_gpu_offload()),
                 "llama_cpp_python": llama_cpp.__version__, "llama_cpp_path": str(Path(llama_cpp.__file__).parent),
                 "temperature": 0.0, "seconds": round(time.perf_counter() - started, 1)}
     finally:
         model.close()
+
+
+def calibration_and_budget(model, *, target_s: float = 10.0, answer_tokens: int = 512, overhead_tokens: int = 400) -> dict:
+    """What Folio measures when it loads ``model`` here, and the sources it would then pack for a first word
+    within ``target_s`` (``overhead_tokens``: rules, question and template, about what sample_docs' take)."""
+    from inference.speed import calibrate
+    from rag.packing import first_word_budget
+
+    speed = calibrate(model)
+    budget = first_word_budget(target_s=target_s, prompt_tps=speed.prompt_tps, overhead_tokens=overhead_tokens,
+                               n_ctx=model.n_ctx, answer_tokens=answer_tokens)
+    return {"prompt_tps": round(speed.prompt_tps, 1), "generation_tps": round(speed.generation_tps, 1),
+            "target_s": target_s, "n_ctx": model.n_ctx, "source_tokens": budget.source_tokens, "reason": budget.reason,
+            "whole_window_s": round(budget.whole_window_s or 0.0, 2)}
 
 
 # -- stages ----------------------------------------------------------------------------------------

@@ -1,7 +1,15 @@
 """Question → answer with numbered sources, streamed as typed events.
 
-retrieve → pack (token budget) → prompt (sources as data, language rule) → stream tokens →
+retrieve → pack (token budget) → quotes → prompt (sources as data, language rule) → stream tokens →
 check citations. The UI and CLI only show the events; all logic is here.
+
+The events of one answer, in order: :class:`Status` (searching), :class:`Quotes` (the passages' best
+sentences, at once), :class:`Sources` (what went into the prompt, and the context meter with its
+:class:`rag.packing.Budget`), :class:`Status` (waiting for the model, reading the prompt) with
+:class:`Reading` (the fraction of the prompt read), :class:`Token` s, :class:`Stats`, :class:`Done`.
+With the machine's measured prompt speed (``prompt_tps``) the sources are sized to a first word
+within ``ttft_target_s`` (:func:`rag.packing.first_word_budget`), and as many candidates are
+retrieved as that budget needs; ``whole_window`` fills the window whatever the wait.
 
 >>> import tempfile, pathlib
 >>> from core.chat import FakeChatModel
@@ -28,12 +36,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from rag import citations, whole
-from core.chat import ChatModel, Message
+from core.chat import ChatModel, Message, PromptRead, Waiting
 from rag.citations import CitationReport
 from rag.documents import LANGUAGES, Source
 from rag.embedding import Embedder
 from rag.language import detect
-from rag.packing import pack
+from rag.packing import candidates_for, first_word_budget, pack, prompt_overhead
+from rag.quotes import Quote, best_sentences
 from rag.retrieval import search
 from rag.translation import Translator
 from rag.index.store import Store
@@ -47,7 +56,27 @@ class Status:
     detail: str = ""
 
 
-STAGES = ("rewriting", "searching_for", "searching", "reading_whole", "generating")
+STAGES = ("rewriting", "searching_for", "searching", "reading_whole", "waiting", "reading_prompt", "generating")
+
+
+@dataclass(frozen=True)
+class Quotes:
+    """The retrieved passages' sentences that best answer the question, verbatim: shown before the model speaks."""
+
+    quotes: list[Quote]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The model is reading the prompt: ``done`` of ``total`` tokens after ``seconds``."""
+
+    done: int
+    total: int
+    seconds: float
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
 
 
 @dataclass(frozen=True)
@@ -68,11 +97,15 @@ class Stats:
     ttft_s: float
     tokens_per_s: float
     total_s: float
+    read_tokens: int = 0     # prompt tokens the model actually read (a prefix in its cache is not read again)
+    prefill_s: float = 0.0   # how long reading them took
+    quotes_s: float = 0.0    # from asking to the quotes
 
     def as_dict(self) -> dict:
         return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
                 "ttft_s": round(self.ttft_s, 3), "tokens_per_s": round(self.tokens_per_s, 1),
-                "total_s": round(self.total_s, 3)}
+                "total_s": round(self.total_s, 3), "read_tokens": self.read_tokens,
+                "prefill_s": round(self.prefill_s, 3), "quotes_s": round(self.quotes_s, 3)}
 
 
 @dataclass(frozen=True)
@@ -88,10 +121,12 @@ class Answer:
     model: str
     stopped: bool = False
     extra: dict = field(default_factory=dict)
+    quotes: tuple[Quote, ...] = ()
 
     def as_dict(self) -> dict:
         return {"question": self.question, "answer": self.text, "language": self.language,
-                "answer_language": self.answer_language, "sources": [s.as_dict() for s in self.sources],
+                "answer_language": self.answer_language, "quotes": [q.as_dict() for q in self.quotes],
+                "sources": [s.as_dict() for s in self.sources],
                 "citations": self.citations.as_dict(),
                 "stats": self.stats.as_dict(), "context": self.meter, "model": self.model, "stopped": self.stopped,
                 **self.extra}
@@ -102,7 +137,7 @@ class Done:
     answer: Answer
 
 
-Event = Status | Token | Sources | Stats | Done
+Event = Status | Quotes | Sources | Reading | Token | Stats | Done
 
 # Below this fused score no passage is about the question (measured with `folio eval`: the weakest
 # right answer in sample_docs scores 0.155; questions about other topics score 0.05-0.25).
@@ -125,16 +160,19 @@ def choose_language(question: str, requested: str = "auto") -> str:
 
 
 def answer_stream(question: str, *, store: Store, embedder: Embedder, chat: ChatModel, language: str = "auto",
-                  history: Sequence[Message] = (), k: int = 24, answer_tokens: int = 512, temperature: float = 0.2,
-                  doc_ids: list[str] | None = None, stop: threading.Event | None = None,
-                  relevance_floor: float = RELEVANCE_FLOOR, second: Embedder | None = None,
+                  history: Sequence[Message] = (), k: int | None = None, answer_tokens: int = 512,
+                  temperature: float = 0.2, doc_ids: list[str] | None = None, stop: threading.Event | None = None,
+                  relevance_floor: float = RELEVANCE_FLOOR, prompt_tps: float | None = None,
+                  ttft_target_s: float = 10.0, whole_window: bool = False, second: Embedder | None = None,
                   translator: Translator | None = None) -> Iterator[Event]:
-    """Stream the events of answering ``question``: status, sources, tokens, stats, and the final answer.
+    """Stream the events of answering ``question``: status, quotes, sources, reading, tokens, stats, the answer.
 
+    ``k`` candidates are retrieved (None: as many as the budget needs, :func:`rag.packing.candidates_for`).
     When no passage is relevant enough (``relevance_floor``), the answer says so in the question's
-    language, without asking the model: nothing is invented. ``second`` is the second pass's
-    embedder, whose index joins the search (:func:`rag.retrieval.search`); with a ``translator``, the
-    question is searched in the other languages too (:mod:`rag.translation`).
+    language, without asking the model: nothing is invented. A set ``stop`` is honoured at every
+    stage: while waiting for the model, while it reads the prompt, and between tokens. ``second`` is the
+    second pass's embedder, whose index joins the search (:func:`rag.retrieval.search`); with a
+    ``translator``, the question is searched in the other languages too (:mod:`rag.translation`).
     """
     started = time.perf_counter()
     language = choose_language(question, language)
@@ -147,8 +185,13 @@ def answer_stream(question: str, *, store: Store, embedder: Embedder, chat: Chat
         yield Status("searching")
     asked = detect(query)
     translations = translator.translate(query, source=asked if asked in LANGUAGES else "en") if translator else None
-    passages = [p for p in search(query, store=store, embedder=embedder, k=k, doc_ids=doc_ids, second=second,
-                                  translations=translations)
+    budget = first_word_budget(target_s=ttft_target_s, prompt_tps=prompt_tps, n_ctx=chat.n_ctx,
+                               answer_tokens=answer_tokens, whole=whole_window,
+                               overhead_tokens=prompt_overhead(question, language=language, count_tokens=chat.count_tokens,
+                                                               history=history))
+    depth = k or candidates_for(budget.source_tokens)
+    passages = [p for p in search(query, store=store, embedder=embedder, k=depth, candidates=max(40, 2 * depth),
+                                  doc_ids=doc_ids, second=second, translations=translations)
                 if p.score >= relevance_floor]
     if not passages:
         yield from _nothing_found(question, language=language, started=started, chat=chat)
@@ -161,18 +204,37 @@ def answer_stream(question: str, *, store: Store, embedder: Embedder, chat: Chat
                                         answer_tokens=answer_tokens, history=history, stop=stop)
     else:
         packed = pack(passages, question=question, language=language, count_tokens=chat.count_tokens,
-                      n_ctx=chat.n_ctx, answer_tokens=answer_tokens, history=history)
+                      n_ctx=chat.n_ctx, answer_tokens=answer_tokens, history=history, budget=budget)
+    quotes = best_sentences(query, packed.passages, language=detect(query) if query != question else language,
+                            embed=embedder.embed)
+    quotes_s = time.perf_counter() - started
+    yield Quotes(quotes)
     sources = Source.numbered(packed.passages)
     yield Sources(sources, packed.meter())
-    yield Status("generating")
+    yield Status("reading_prompt")
     pieces: list[str] = []
     first_token_at = None
+    read: PromptRead | None = None
+    waited = False
     generation_started = time.perf_counter()
-    for piece in chat.stream(packed.messages, max_tokens=answer_tokens, temperature=temperature, stop=stop):
-        if first_token_at is None:
-            first_token_at = time.perf_counter()
-        pieces.append(piece)
-        yield Token(piece)
+    events = chat.stream_events(packed.messages, max_tokens=answer_tokens, temperature=temperature, stop=stop)
+    for event in events:
+        if isinstance(event, Waiting):
+            waited = True
+            yield Status("waiting")
+        elif isinstance(event, PromptRead):
+            if waited:
+                waited = False
+                yield Status("reading_prompt")
+            read = event
+            if event.done < event.total:
+                yield Reading(event.done, event.total, event.seconds)
+        else:
+            if first_token_at is None:
+                first_token_at = time.perf_counter()
+                yield Status("generating")
+            pieces.append(event)
+            yield Token(event)
     finished = time.perf_counter()
     text = "".join(pieces).strip()
     completion_tokens = max(0, chat.count_tokens([{"role": "assistant", "content": text}])
@@ -181,11 +243,12 @@ def answer_stream(question: str, *, store: Store, embedder: Embedder, chat: Chat
     decode_time = finished - (first_token_at or finished)
     stats = Stats(prompt_tokens=packed.prompt_tokens, completion_tokens=completion_tokens, ttft_s=ttft,
                   tokens_per_s=(completion_tokens - 1) / decode_time if decode_time > 0 and completion_tokens > 1 else 0.0,
-                  total_s=finished - started)
+                  total_s=finished - started, read_tokens=read.total if read is not None else packed.prompt_tokens,
+                  prefill_s=read.seconds if read is not None and read.done == read.total else ttft, quotes_s=quotes_s)
     yield stats
     yield Done(Answer(question=question, text=text, language=language, answer_language=detect(text),
                       sources=tuple(sources), citations=citations.verify(text, sources, embed=embedder.embed), stats=stats,
-                      meter=packed.meter(), model=chat.name, stopped=bool(stop and stop.is_set()),
+                      meter=packed.meter(), model=chat.name, stopped=bool(stop and stop.is_set()), quotes=tuple(quotes),
                       extra={"mode": mode, **({"standalone_question": query} if history else {})}))
 
 
@@ -206,6 +269,7 @@ def standalone_question(question: str, *, history: Sequence[Message], chat: Chat
 
 def _nothing_found(question: str, *, language: str, started: float, chat: ChatModel) -> Iterator[Event]:
     text = NOTHING_FOUND[language]
+    yield Quotes([])
     yield Sources([], {"n_ctx": chat.n_ctx, "prompt_tokens": 0, "parts": {}, "passages_in": 0, "passages_left_out": 0})
     yield Token(text)
     stats = Stats(prompt_tokens=0, completion_tokens=0, ttft_s=0.0, tokens_per_s=0.0, total_s=time.perf_counter() - started)

@@ -94,6 +94,21 @@ def test_ask_json_through_the_bundled_model(tmp_path, capsys, monkeypatch):
     assert out["sources"][0] == {**out["sources"][0], "n": 1, "source": "guide.pdf", "page": 2}
     assert {"prompt_tokens", "completion_tokens", "ttft_s", "tokens_per_s"} <= set(out["stats"])
     assert out["model_info"]["stand_in"] is True and "stands in for Mixtral" in out["model_info"]["note"]
+    # The quotes come with their source; the context says why it holds what it holds (measured at load).
+    assert out["quotes"] and out["quotes"][0]["text"] == "Bicycles travel free on Sundays."
+    assert (out["quotes"][0]["source"], out["quotes"][0]["page"]) == ("guide.pdf", 2)
+    budget = out["context"]["budget"]
+    assert budget["prompt_tps"] > 0 and budget["reason"] in ("target", "floor", "whole") and not budget["asked_whole"]
+
+    code, out, err = folio(capsys, "ask", "Do bicycles travel free?", "--whole-window", "--json")
+    assert code == 0, err
+    assert out["context"]["budget"]["asked_whole"] and out["context"]["budget"]["reason"] == "whole"
+
+    code, text, err = folio(capsys, "ask", "Do bicycles travel free?")
+    assert code == 0, err
+    quoted = text.index("Quoted from your documents")
+    assert quoted < text.index("“Bicycles travel free on Sundays.” [1] guide.pdf, p. 2") < text.index("[1] guide.pdf p.2")
+    assert "of 2,048 tokens:" in text
 
 
 def test_doctor_says_which_models_and_that_the_gpu_is_not_used(capsys):

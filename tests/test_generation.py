@@ -146,9 +146,11 @@ def test_a_follow_up_on_the_same_sources_evaluates_only_its_new_tokens(model, mo
         evaluated.clear()
         return first_token_seconds(model, messages)
 
+    # The prompt is read in batches (progress, Stop between them); a token or two of the answer may follow.
     model._llama.reset()  # cold: nothing cached
     cold = cold_then_warm(cold_messages)
-    assert evaluated[0] == len(cold_tokens)
+    assert len(cold_tokens) <= sum(evaluated) <= len(cold_tokens) + 3 and len(evaluated) > 1
     warm = cold_then_warm(warm_messages)
-    assert evaluated[0] == len(warm_tokens) - shared, "only the tokens after the shared sources are evaluated"
+    new = len(warm_tokens) - shared
+    assert new <= sum(evaluated) <= new + 3, "only the tokens after the shared sources are evaluated"
     assert warm < 0.5 * cold, f"warm {warm:.3f}s vs cold {cold:.3f}s"

@@ -59,6 +59,11 @@ def test_dry_run_measures_every_context_and_writes_one_json(tmp_path):
         # the one-hot output row keeps greedy decoding going: every answer runs to the token limit
         assert f["generated_tokens"] == n_gen and f["decode_tokens_per_s"] > 0, f
 
+    # Folio's calibration at load on that machine, and the context it would pack for a 10 s first word.
+    calibration = result["folio"]["fa0"]["calibration"]
+    assert calibration["prompt_tps"] > 0 and calibration["generation_tps"] > 0
+    assert calibration["reason"] in ("target", "floor", "whole") and 0 < calibration["source_tokens"] < calibration["n_ctx"]
+
     bench = [f for f in result["figures"] if f["tool"] == "llama-bench"]
     if os.environ.get("FOLIO_LLAMA_BENCH") or shutil.which("llama-bench"):
         assert {(f["flash_attn"], f["context"]) for f in bench} == set(folio)

@@ -70,9 +70,17 @@ def test_chat_translator_asks_once_per_question_and_keeps_only_other_languages()
     assert QUESTION in chat.calls[0][-1]["content"] and "Do not answer" in chat.calls[0][0]["content"]
 
 
-def test_the_stand_in_is_never_asked_to_translate(tmp_path):
-    folio = build(Settings.for_tests(tmp_path / "home"), llm=True)
+def test_the_stand_in_is_never_asked_to_translate_a_capable_model_is_when_asked(tmp_path):
+    folio = build(Settings.for_tests(tmp_path / "home", translate_questions=True), llm=True)
     try:
         assert folio.chat.info["stand_in"] and _translator(folio, folio.chat.current) is None
     finally:
         folio.close()
+    capable = build(Settings.for_tests(tmp_path / "home2", translate_questions=True), llm=False, chat=JsonChat())
+    capable.chat.info["stand_in"] = False  # as for Mixtral or a remote engine
+    assert isinstance(_translator(capable, capable.chat.current), ChatTranslator)
+    off = build(Settings.for_tests(tmp_path / "home3"), llm=False, chat=JsonChat())
+    off.chat.info["stand_in"] = False
+    assert _translator(off, off.chat.current) is None, "off unless FOLIO_TRANSLATE_QUESTIONS=1"
+    capable.close()
+    off.close()

@@ -46,15 +46,20 @@ BRAKES = "Safety first. The brakes of every railcar are checked every Monday by 
 QUESTION = "When does the Lausanne depot open?"
 LOCAL_PREFIXES = ("data:", "blob:", "about:")
 
-# Records the length of the newest assistant message each time the chat changes, and every stats line.
+# Records the length (and text) of the newest assistant message each time the chat changes, and every stats line.
 WATCH_ANSWER = """() => {
   window.__folioLengths = [];
+  window.__folioBot = [];
   window.__folioStats = [];
   const chat = document.querySelector('#folio-chat');
   const stats = document.querySelector('#folio-stats');
   new MutationObserver(() => {
     const bots = chat.querySelectorAll('[data-testid="bot"]');
-    if (bots.length) window.__folioLengths.push(bots[bots.length - 1].innerText.trim().length);
+    if (bots.length) {
+      const text = bots[bots.length - 1].innerText.trim();
+      window.__folioLengths.push(text.length);
+      window.__folioBot.push(text);
+    }
   }).observe(chat, {subtree: true, childList: true, characterData: true});
   new MutationObserver(() => window.__folioStats.push(stats.innerText))
     .observe(stats, {subtree: true, childList: true, characterData: true});
@@ -84,6 +89,34 @@ def served(tmp_path_factory):
            "FOLIO_ANSWER_TOKENS": "48", "FOLIO_TEMPERATURE": "0", "FOLIO_MAX_UPLOAD_MB": "1"}
     with folio_server(tmp, env=env) as (url, log):
         yield url, log, home
+
+
+@pytest.fixture(scope="module")
+def paced(tmp_path_factory):
+    """The real ``folio serve`` on a machine whose stored speed for the stand-in is 150 prompt tokens/s (as a
+    slow CPU would have measured it): (url, FOLIO_HOME)."""
+    from app.pacing import PACING_FILE
+    from inference.registry import bundled_llm_path
+    from inference.speed import llama_build, speed_key
+
+    tmp = tmp_path_factory.mktemp("paced")
+    (tmp / "no-samples").mkdir()
+    home = tmp / "home"
+    home.mkdir()
+    model = bundled_llm_path()
+    key = speed_key({"path": str(model), "size": model.stat().st_size, "build": llama_build(),
+                     "threads": os.cpu_count(), "n_gpu_layers": 0, "n_ctx": 2048})
+    (home / PACING_FILE).write_text(json.dumps({key: {"prompt_tps": PACED_TPS, "generation_tps": 20.0, "answers": 0,
+                                                      "seeded": True}}))
+    env = {"FOLIO_HOME": str(home), "FOLIO_SAMPLE_DOCS": str(tmp / "no-samples"), "FOLIO_N_CTX": "2048",
+           "FOLIO_ANSWER_TOKENS": "48", "FOLIO_TEMPERATURE": "0"}
+    with folio_server(tmp, env=env) as (url, _log):
+        stored = json.loads((home / PACING_FILE).read_text())
+        assert list(stored) == [key], f"the server measured the model again under another key: {list(stored)}"
+        yield url, home
+
+
+PACED_TPS = 150.0
 
 
 @pytest.fixture(scope="module")
@@ -229,6 +262,98 @@ def test_upload_ask_follow_up_and_preview_the_cited_page(served, browser, files,
     print(f"browser flow took {time.monotonic() - started:.1f} s; screenshots in {tmp_path}")
 
 
+TOWNS = ("Aarberg", "Bellmund", "Corcelles", "Delley", "Ependes", "Faoug", "Gampelen", "Hauterive", "Ins", "Jens",
+         "Kallnach", "Lignières", "Marin", "Nods", "Orvin", "Prêles", "Rances", "Savagnier", "Treiten", "Ursins",
+         "Vinelz", "Walperswil", "Yvonand", "Zihlbrücke", "Agiez", "Baulmes", "Chavornay", "Donneloye", "Essert", "Fiez")
+HANDBOOK = "\n\n".join(
+    f"The {town} depot opens at {5 + i % 4}:{15 * (i % 4):02d} on weekdays and at {7 + i % 3}:00 on Sundays. Its "
+    f"gate is beside track {i + 2}, its workshop keeps {i + 3} railcars, and its staff check the brakes of every "
+    f"railcar each morning before the first departure, as the safety rules of the cooperative require."
+    for i, town in enumerate(TOWNS, 1))
+
+
+@pytest.mark.browser
+def test_quotes_first_the_meter_explains_the_budget_and_the_whole_window_can_be_read_or_stopped(paced, browser,
+                                                                                                tmp_path):
+    """On a machine measured at 150 prompt tokens/s: the quotes show before the first token, the meter says why
+    it holds what it holds, and "whole window" asks again with more sources, with reading progress and Stop."""
+    from playwright.sync_api import expect
+
+    url, home = paced
+    handbook = tmp_path / "handbook.txt"
+    handbook.write_text(HANDBOOK, encoding="utf-8")
+    page = new_page(browser)
+    _open(page, url)
+    _upload(page, expect, handbook)
+
+    _ask(page, expect, "When does the Gampelen depot open on weekdays?")
+    texts = [text for text in page.evaluate("window.__folioBot") if text]
+    assert texts[0].startswith("Quoted from your documents (the model's answer follows):"), texts[0]
+    assert re.search(r"— \[\d+\] handbook\.txt, p\. 1", texts[0]), "each quote has its [n], file and page"
+    assert "The Gampelen depot opens at 8:45 on weekdays" in texts[0], "the sentence that answers is quoted"
+    assert len(texts[-1]) > len(texts[0]) and texts[-1].startswith(texts[0].split("\n")[0]), \
+        "the answer streamed below the quotes"
+    sources = page.locator("#folio-sources .folio-source")
+    budgeted = sources.count()
+    why = page.locator("#folio-meter-why")
+    expect(why).to_contain_text(re.compile(r"^[\d,]+ of 2,048 tokens: keeps the first word under 10 s here, "
+                                           r"at ~150 tokens/s; the whole window would take ~13 s\.$"))
+    used = int(why.inner_text().split(" of ")[0].replace(",", ""))
+    assert used <= 10 * PACED_TPS, "the prompt is read within the target at that speed"
+
+    whole = page.get_by_role("button", name="Ask again with the whole window", exact=True)
+    expect(whole).to_be_visible()
+    page.evaluate(WATCH_ANSWER)
+    whole.click()  # read the whole window: its progress shows; Stop ends the reading before any word
+    stats = page.locator("#folio-stats")
+    expect(stats).to_contain_text(re.compile(r"The model is reading the sources: \d+% read\."), timeout=60_000)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    page.wait_for_function(ANSWERED, timeout=120_000)
+    expect(stats).to_contain_text("stopped")
+    expect(stats).to_contain_text("0 answer tokens")
+    progress = [s for s in page.evaluate("window.__folioStats") if "% read." in s]
+    assert progress and not any("100% read" in s for s in progress), progress
+    expect(why).to_contain_text("of 2,048 tokens: the whole window, as asked")
+    assert sources.count() > budgeted, "the whole window holds more sources"
+    expect(page.locator("#folio-chat [data-testid='user']")).to_have_count(1)  # in place of the first answer
+    page.close()
+
+
+@pytest.mark.browser
+def test_a_french_page_has_no_english_left(served, browser, files):
+    """The banner (stand-in note, model line), status lines, quotes heading, stats and context meter of a French
+    page, checked for English: every English sentence of i18n, and the commonest English words."""
+    from playwright.sync_api import expect
+
+    from app.i18n import TEXTS
+
+    url, _, _ = served
+    page = new_page(browser, locale="fr-FR")
+    _open(page, url)
+    expect(page.locator("#folio-banner")).to_contain_text("Modèle :", timeout=30_000)
+    page.locator("#folio-upload input[type=file]").set_input_files([str(files["depots"])])
+    page.get_by_role("button", name="Ajouter à la bibliothèque", exact=True).click()
+    expect(page.locator("#folio-documents")).to_contain_text("depots.pdf", timeout=60_000)
+    page.evaluate(WATCH_ANSWER)
+    page.locator("#folio-question textarea").fill("Quand ouvre le dépôt de Lausanne ?")
+    page.get_by_role("button", name="Demander", exact=True).click()
+    page.wait_for_function("() => window.__folioStats.some(s => s.includes('jetons/s'))", timeout=120_000)
+    statuses = page.evaluate("window.__folioStats")
+    assert any("Recherche dans vos documents" in s for s in statuses), statuses
+    bot = page.locator("#folio-chat [data-testid='bot']").last.inner_text()
+    assert bot.startswith("Cité de vos documents (la réponse du modèle suit) :"), bot
+
+    areas = ["#folio-banner", "#folio-stats", "#folio-meter", "#folio-library-summary"]
+    shown = "\n".join([page.locator(a).inner_text() for a in areas] + statuses + [bot.splitlines()[0]])
+    english = [text["en"] for text in TEXTS.values() if text["en"] != text["fr"]]
+    fragments = {piece.strip(" .:,;()…") for text in english for piece in re.split(r"\{[^}]*\}", text)}
+    leftovers = sorted(f for f in fragments if len(f) >= 12 and " " in f and f in shown)
+    assert not leftovers, f"English on the French page: {leftovers}"
+    words = re.findall(r"\b(the|of|and|your|with|while|is|are|tokens|reading|searching|writing|model)\b", shown)
+    assert not words, f"English words on the French page: {sorted(set(words))}\n{shown}"
+    page.close()
+
+
 def _pick_source(page, text: str) -> None:
     """Choose the preview picker's option containing ``text`` (e.g. '[2] depots.pdf, p. 2')."""
     page.locator("#folio-preview-pick input").click()
@@ -256,13 +381,14 @@ def test_models_panel_and_settings_saved_to_folio_toml(served, browser, tmp_path
     _set_slider(page, "folio-set-candidates", "9")
     choose(page, "folio-set-language", "FR")
     choose(page, "folio-set-n-ctx", "4096")
+    _set_slider(page, "folio-set-ttft", "20")
     page.get_by_role("button", name="Save settings").click()
     message = page.locator("#folio-settings-message")
     expect(message).to_contain_text("Saved to", timeout=20_000)
     expect(message).to_contain_text("next start")
     expect(message).to_contain_text("FOLIO_TEMPERATURE")  # the test server sets it: the file will not win
     saved = tomllib.loads((home / "folio.toml").read_text(encoding="utf-8"))
-    assert saved == {"candidates": 9, "temperature": 0.3, "language": "fr", "n_ctx": 4096}
+    assert saved == {"candidates": 9, "temperature": 0.3, "language": "fr", "n_ctx": 4096, "ttft_target_s": 20.0}
     expect(page.locator("#folio-answer-language input")).to_have_value("FR")
     _screenshot(page, tmp_path, "folio-models-settings.png")
     page.close()
