@@ -66,7 +66,7 @@ class Tuning:
 
     calibration: str = "embedder"
     keyword_weight: float = 1.0
-    translations: float | None = 0.6
+    translations: float | None = 0.7
 
 
 TUNING = Tuning()

@@ -68,3 +68,24 @@ def test_removed_and_replaced_documents_leave_the_keyword_index_too(tmp_path, st
     store.remove("zeppelin.txt")
     assert search("hangar workshop", store=store, embedder=embedder, mode="keyword") == []
     assert search("hangar workshop", store=store, embedder=embedder, mode="hybrid") == []
+
+
+def test_a_translated_version_is_folded_into_the_one_in_the_question_language(tmp_path, store, embedder):
+    """Two language versions of one manual indexed: a German question gets the German page, and the English
+    translation of it does not take a second place in the top results (rag.retrieval.fold_translations)."""
+    from dataclasses import replace as changed
+
+    from rag.retrieval import TUNING
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "brakes_en.txt").write_text("The brake pads of the regional trains are replaced every 40,000 kilometres.")
+    (docs / "brakes_de.txt").write_text("Die Bremsbeläge der Regionalzüge werden alle 40.000 Kilometer ersetzt.")
+    (docs / "bikes_en.txt").write_text("Bicycles travel in the last carriage; a bike ticket costs five francs.")
+    list(ingest([docs], store=store, embedder=embedder))
+    question = "Wie oft werden die Bremsbeläge der Regionalzüge ersetzt?"
+    folded = [p.source for p in search(question, store=store, embedder=embedder, k=2)]
+    unfolded = [p.source for p in search(question, store=store, embedder=embedder, k=2,
+                                         tuning=changed(TUNING, translations=None))]
+    assert folded == ["brakes_de.txt", "bikes_en.txt"]
+    assert set(unfolded) == {"brakes_de.txt", "brakes_en.txt"}, "without folding both versions take the top two"
