@@ -192,9 +192,11 @@ def answer_stream(question: str, *, store: Store, embedder: Embedder, chat: Chat
                                overhead_tokens=prompt_overhead(question, language=language, count_tokens=chat.count_tokens,
                                                                history=history))
     depth = k or candidates_for(budget.source_tokens)
-    passages = [p for p in search(query, store=store, embedder=embedder, k=depth, candidates=max(40, 2 * depth),
-                                  doc_ids=doc_ids, second=second, translations=translations)
-                if p.score >= relevance_floor]
+    found = search(query, store=store, embedder=embedder, k=depth, candidates=max(40, 2 * depth),
+                   doc_ids=doc_ids, second=second, translations=translations)
+    passages = [p for p in found if p.score >= relevance_floor]
+    if not passages and found and _names_a_document(question, query, store=store, doc_ids=doc_ids):
+        passages = found  # "summarise the fleet report": its words name the document, they do not describe a passage
     if not passages:
         yield from _nothing_found(question, language=language, started=started, chat=chat)
         return
@@ -252,6 +254,15 @@ def answer_stream(question: str, *, store: Store, embedder: Embedder, chat: Chat
                       sources=tuple(sources), citations=citations.verify(text, sources, embed=embedder.embed), stats=stats,
                       meter=packed.meter(), model=chat.name, stopped=bool(stop and stop.is_set()), quotes=tuple(quotes),
                       extra={"mode": mode, **({"standalone_question": query} if history else {})}))
+
+
+def _names_a_document(question: str, query: str, *, store: Store, doc_ids: list[str] | None) -> bool:
+    """A whole-document request whose words the keyword index finds: answered from that document, whatever
+    the dense score of its passages (a request to summarise is never similar to what it summarises)."""
+    if not whole.wants_whole_document(question):
+        return False
+    language = detect(query)
+    return bool(store.keyword_query(query, k=1, doc_ids=doc_ids, language=language if language in LANGUAGES else "en"))
 
 
 def standalone_question(question: str, *, history: Sequence[Message], chat: ChatModel) -> str:
