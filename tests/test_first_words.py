@@ -110,7 +110,7 @@ def depot_store(tmp_path, store, embedder):
 def test_quotes_come_before_the_first_token_and_the_budget_sizes_the_sources(depot_store, embedder):
     chat = FakeChatModel(n_ctx=8192)
     events = list(answer_stream("When does depot number 3 open?", store=depot_store, embedder=embedder, chat=chat,
-                                answer_tokens=64, prompt_tps=100.0, ttft_target_s=12, relevance_floor=0.0))
+                                answer_tokens=64, prompt_tps=100.0, ttft_target_s=12, relevance_floor=float("-inf")))
     kinds = [type(e) for e in events]
     assert kinds.index(Quotes) < kinds.index(Sources) < kinds.index(Token)
     [quotes] = [e.quotes for e in events if isinstance(e, Quotes)]
@@ -124,7 +124,7 @@ def test_quotes_come_before_the_first_token_and_the_budget_sizes_the_sources(dep
     assert answer.as_dict()["quotes"][0]["text"] == quotes[0].text
 
     whole = list(answer_stream("When does depot number 3 open?", store=depot_store, embedder=embedder, chat=chat,
-                               answer_tokens=64, prompt_tps=100.0, ttft_target_s=12, relevance_floor=0.0, whole_window=True))
+                               answer_tokens=64, prompt_tps=100.0, ttft_target_s=12, relevance_floor=float("-inf"), whole_window=True))
     [more] = [e for e in whole if isinstance(e, Sources)]
     assert more.meter["budget"]["asked_whole"] and len(more.sources) > len(sources.sources)
 
