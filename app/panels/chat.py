@@ -33,11 +33,16 @@ class ChatSession:
         self.last: Answer | None = None
         self.last_collection: str | None = None
         self.stop = threading.Event()
+        self.armed = False  # set by the tab's first answer: from then on, copies share this Stop signal
 
     def __deepcopy__(self, memo: dict) -> "ChatSession":
-        # gr.State deep-copies its initial value; an Event cannot be copied, so a copy gets a fresh one.
-        return ChatSession(history=copy.deepcopy(self.history, memo), footers=list(self.footers),
-                           answers=list(self.answers), headers=list(self.headers))
+        # gr.State deep-copies its initial value for each new tab, which must get a Stop of its own; a copy
+        # of a tab's session made while an answer runs must keep that answer's Stop, or Stop is lost.
+        clone = ChatSession(history=copy.deepcopy(self.history, memo), footers=list(self.footers),
+                            answers=list(self.answers), headers=list(self.headers))
+        if self.armed:
+            clone.stop, clone.armed = self.stop, True
+        return clone
 
     def remember(self, question: str, answer: str, footer: str = "", *, full: Answer | None = None,
                  header: str = "") -> None:
@@ -88,6 +93,7 @@ class ChatPanel:
     def begin(self, session: ChatSession) -> None:
         """Ready the tab for a new answer (runs at the click, before the answer is queued): a Stop pressed from
         now on, while the answer waits its turn, is searched for or read, stops it."""
+        session.armed = True
         session.stop.clear()
 
     @user_errors
