@@ -66,17 +66,7 @@ class Quotes:
     quotes: list[Quote]
 
 
-@dataclass(frozen=True)
-class Reading:
-    """The model is reading the prompt: ``done`` of ``total`` tokens after ``seconds``."""
-
-    done: int
-    total: int
-    seconds: float
-
-    @property
-    def fraction(self) -> float:
-        return self.done / self.total if self.total else 1.0
+Reading = PromptRead  # the model is reading the prompt: the answer passes the model's own event on
 
 
 @dataclass(frozen=True)
@@ -233,7 +223,7 @@ def answer_stream(question: str, *, store: Store, embedder: Embedder, chat: Chat
                 yield Status("reading_prompt")
             read = event
             if event.done < event.total:
-                yield Reading(event.done, event.total, event.seconds)
+                yield event
         else:
             if first_token_at is None:
                 first_token_at = time.perf_counter()
